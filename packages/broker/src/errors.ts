@@ -6,12 +6,18 @@
 export const ERROR_CODES = {
   VALIDATION: { status: 400, summary: 'The request body, path or query does not match the schema.' },
   INVALID_NAME: { status: 400, summary: 'A name breaks the naming rule.' },
-  INVALID_CIDR: { status: 400, summary: 'A CIDR block is malformed, not canonical, or of a prefix length that is not allowed.' },
+  INVALID_CIDR: {
+    status: 400,
+    summary: 'A CIDR block is malformed, not canonical, or of a prefix length that is not allowed.',
+  },
   INVALID_AREA: { status: 400, summary: 'Unknown area, or an area not enabled for gateways.' },
   INVALID_REGION: { status: 400, summary: 'Unknown region.' },
   INVALID_SPEC: { status: 400, summary: 'Unknown gateway spec, or bandwidth outside its range.' },
   INVALID_SUBSCRIPTION: { status: 400, summary: 'Subscription months not one of 1-9, 12, 24, 36.' },
-  INVALID_RULE: { status: 400, summary: 'An ACL or security-group rule has a bad field (priority, port range, protocol).' },
+  INVALID_RULE: {
+    status: 400,
+    summary: 'An ACL or security-group rule has a bad field (priority, port range, protocol).',
+  },
   INVALID_PORTS: { status: 400, summary: 'WAN/LAN port configuration is inconsistent.' },
   INVALID_ARGUMENT: { status: 400, summary: 'A field is well-formed but not acceptable here.' },
   UNAUTHORIZED: { status: 401, summary: 'Missing or wrong bearer token.' },
