@@ -12,7 +12,9 @@ export interface Store {
   loadConfigs(): Map<string, CompiledConfigRecord>;
   /**
    * Writes one mutation atomically: its entity changes, the compiled configs it changed, and its
-   * audit event. Returns the stored event.
+   * audit event. Returns the stored event. Changes apply in order, and a device serial number
+   * belongs to at most one gateway at every step: a mutation that moves one must release it first,
+   * else it fails with SagError ALREADY_BOUND and nothing of it is written.
    */
   commit(mutation: Mutation): StoredEvent;
   /** Appends events that change no entity (device online, config applied, ...). */
