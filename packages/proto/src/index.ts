@@ -1,1 +1,46 @@
+// The device protocol's public API: what the broker and the agent code against.
 export * from './acl.js';
+export {
+  decodeAck,
+  decodeCommand,
+  decodeDesiredConfig,
+  decodeEvent,
+  decodeHello,
+  decodePresence,
+  decodeProbeResult,
+  decodeReport,
+  encodeAck,
+  encodeCommand,
+  encodeDesiredConfig,
+  encodeEvent,
+  encodeHello,
+  encodePresence,
+  encodeProbeResult,
+  encodeReport,
+} from './codec.js';
+export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
+export * from './messages.js';
+export {
+  createProof,
+  type DeviceIdentity,
+  generateIdentity,
+  type ParsedProof,
+  PROOF_MAX_SKEW_MS,
+  type ProofVerdict,
+  parseProof,
+  publicKeyFromBase64,
+  verifyProof,
+} from './proof.js';
+export {
+  CLOUD_TOPIC_KINDS,
+  type CloudTopicKind,
+  cloudTopic,
+  DEVICE_TOPIC_KINDS,
+  type DeviceTopicKind,
+  deviceTopic,
+  isValidSerialNumber,
+  type ParsedTopic,
+  parseTopic,
+} from './topics.js';
+export { LIMITS } from './validation.js';
+export * from './keepalive.js';
