@@ -55,4 +55,69 @@ export interface RouteEntry {
 export interface CompileSettings {
   accessPoints: AccessPoint[];
   keepalive: KeepaliveSettings;
+  /**
+   * The area a VPC region lies in, for the cross-area rule. Defaults to the domain catalogue
+   * (`areaOfRegion` of domain/catalogue.ts) when omitted.
+   */
+  areaOfRegion?: AreaOfRegion;
+}
+
+/** Looks up the area of a region; undefined for a region no area holds. */
+export type AreaOfRegion = (region: string) => string | undefined;
+
+/** One entry of a CEN's effective route table: `learner` reaches `destination` via `source`. */
+export interface CenRoute {
+  destination: string;
+  sourceResourceId: string;
+  sourceKind: 'gateway' | 'vpc';
+  learnerResourceId: string;
+  learnerKind: 'gateway' | 'vpc';
+  state: 'active' | 'inactive';
+  /** Why the route is inactive, in words an operator can act on. */
+  reason?: string;
+}
+
+export type AccessSource = { gatewayId: string; ip: string } | { instanceId: string };
+export type AccessDestination = { ip: string } | { instanceId: string };
+
+/** The access test request (SPEC §3 "Access test"), as the API receives it. */
+export interface AccessRequest {
+  source: AccessSource;
+  destination: AccessDestination;
+  protocol: 'tcp' | 'udp' | 'icmp';
+  port?: number;
+}
+
+export type HopKind =
+  | 'gateway'
+  | 'device'
+  | 'branch-address'
+  | 'acl-out'
+  | 'security-group-egress'
+  | 'ccn'
+  | 'vpc'
+  | 'cen'
+  | 'route'
+  | 'acl-in'
+  | 'security-group-ingress'
+  | 'destination';
+
+export interface AccessHop {
+  kind: HopKind;
+  resourceId: string;
+  verdict: 'pass' | 'block';
+  reason: string;
+}
+
+export interface AccessAnswer {
+  reachable: boolean;
+  /** Why: the first blocking hop's reason, or a summary of the path when reachable. */
+  reason: string;
+  hops: AccessHop[];
+}
+
+/** What the broker knows of a gateway's device, for the access test. */
+export interface DeviceView {
+  presence: 'online' | 'offline';
+  sync: 'in-sync' | 'pending' | 'failed';
 }

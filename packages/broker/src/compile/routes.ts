@@ -1,0 +1,172 @@
+import type { Ccn, Cen, Gateway, Topology, Vpc } from '../domain/types.js';
+import { SagError } from '../errors.js';
+import type { AreaOfRegion, CenRoute } from './types.js';
+
+export type { CenRoute } from './types.js';
+
+/**
+ * Who learns which blocks (SPEC §3 "Routes") and whether each route is active under the cross-area
+ * rule. Gateway configs and the CEN route table are both read off the same functions, so what the
+ * API shows is what the devices get.
+ */
+
+/** One side of a route, as the cross-area rule sees it. */
+export interface AreaEndpoint {
+  /** How the reason names this side: a CCN id, or a VPC's region and id. */
+  label: string;
+  area: string | undefined;
+}
+
+export function vpcEndpoint(vpc: Vpc, areaOfRegion: AreaOfRegion): AreaEndpoint {
+  return { label: `${vpc.region} (${vpc.id})`, area: areaOfRegion(vpc.region) };
+}
+
+export function ccnEndpoint(ccn: Ccn): AreaEndpoint {
+  return { label: ccn.id, area: ccn.area };
+}
+
+/**
+ * Why a route between two ends of `cen` is inactive, or undefined when it is active: ends in
+ * different areas need a bandwidth package for that pair of areas.
+ */
+export function crossAreaReason(cen: Cen, a: AreaEndpoint, b: AreaEndpoint): string | undefined {
+  for (const end of [a, b]) {
+    if (end.area === undefined)
+      return `${end.label} is in no known area, so routes to and from it stay inactive`;
+  }
+  if (a.area === b.area) return undefined;
+  const pair = [a.area!, b.area!].sort();
+  const covered = cen.bandwidthPackages.some(
+    (pkg) => pkg.areas.includes(pair[0]) && pkg.areas.includes(pair[1]),
+  );
+  if (covered) return undefined;
+  return (
+    `${a.label} is in area ${a.area} and ${b.label} is in area ${b.area}; ` +
+    `add a bandwidth package for ${pair[0]} ↔ ${pair[1]} to ${cen.id}`
+  );
+}
+
+function gatewaysOfCcn(topology: Topology, ccnId: string): Gateway[] {
+  return [...topology.gateways.values()].filter((gateway) => gateway.ccnId === ccnId);
+}
+
+function ccnsOfCen(topology: Topology, cenId: string): Ccn[] {
+  return [...topology.ccns.values()].filter((ccn) => ccn.cenId === cenId);
+}
+
+function vpcsOfCen(topology: Topology, cenId: string): Vpc[] {
+  return [...topology.vpcs.values()].filter((vpc) => vpc.cenId === cenId);
+}
+
+interface Learner {
+  kind: 'gateway' | 'vpc';
+  id: string;
+}
+
+function routesFrom(
+  learner: Learner,
+  source: Gateway | Vpc,
+  sourceKind: 'gateway' | 'vpc',
+  inactiveReason: string | undefined,
+): CenRoute[] {
+  const blocks = sourceKind === 'gateway' ? (source as Gateway).privateCidrs : (source as Vpc).cidrBlocks;
+  return blocks.map((destination) => ({
+    destination,
+    sourceResourceId: source.id,
+    sourceKind,
+    learnerResourceId: learner.id,
+    learnerKind: learner.kind,
+    state: inactiveReason === undefined ? 'active' : 'inactive',
+    ...(inactiveReason === undefined ? {} : { reason: inactiveReason }),
+  }));
+}
+
+/**
+ * Every route gateway `gatewayId` learns, active or not: its CCN peers' blocks, and when the CCN is
+ * attached to a CEN, the blocks of that CEN's VPCs and of the gateways of its other CCNs.
+ */
+export function routesLearnedByGateway(
+  topology: Topology,
+  gatewayId: string,
+  areaOfRegion: AreaOfRegion,
+): CenRoute[] {
+  const gateway = topology.gateways.get(gatewayId);
+  const ccn = gateway?.ccnId ? topology.ccns.get(gateway.ccnId) : undefined;
+  if (!gateway || !ccn) return [];
+  const learner: Learner = { kind: 'gateway', id: gateway.id };
+  const routes = gatewaysOfCcn(topology, ccn.id)
+    .filter((peer) => peer.id !== gateway.id)
+    .flatMap((peer) => routesFrom(learner, peer, 'gateway', undefined));
+  const cen = ccn.cenId ? topology.cens.get(ccn.cenId) : undefined;
+  if (!cen) return routes;
+  for (const vpc of vpcsOfCen(topology, cen.id)) {
+    const reason = crossAreaReason(cen, vpcEndpoint(vpc, areaOfRegion), ccnEndpoint(ccn));
+    routes.push(...routesFrom(learner, vpc, 'vpc', reason));
+  }
+  for (const other of ccnsOfCen(topology, cen.id)) {
+    if (other.id === ccn.id) continue;
+    const reason = crossAreaReason(cen, ccnEndpoint(other), ccnEndpoint(ccn));
+    for (const peer of gatewaysOfCcn(topology, other.id)) {
+      routes.push(...routesFrom(learner, peer, 'gateway', reason));
+    }
+  }
+  return routes;
+}
+
+/** Every branch block a VPC learns through its CEN, active or not. */
+export function routesLearnedByVpc(
+  topology: Topology,
+  vpcId: string,
+  areaOfRegion: AreaOfRegion,
+): CenRoute[] {
+  const vpc = topology.vpcs.get(vpcId);
+  const cen = vpc?.cenId ? topology.cens.get(vpc.cenId) : undefined;
+  if (!vpc || !cen) return [];
+  const learner: Learner = { kind: 'vpc', id: vpc.id };
+  return ccnsOfCen(topology, cen.id).flatMap((ccn) => {
+    const reason = crossAreaReason(cen, vpcEndpoint(vpc, areaOfRegion), ccnEndpoint(ccn));
+    return gatewaysOfCcn(topology, ccn.id).flatMap((gateway) =>
+      routesFrom(learner, gateway, 'gateway', reason),
+    );
+  });
+}
+
+/** The effective route table of a CEN: what every VPC and every gateway attached to it learns. */
+export function cenRouteTable(topology: Topology, cenId: string, areaOfRegion: AreaOfRegion): CenRoute[] {
+  if (!topology.cens.has(cenId)) {
+    throw new SagError('NOT_FOUND', `CEN ${cenId} not found`, { resourceType: 'cen', resourceId: cenId });
+  }
+  const routes = vpcsOfCen(topology, cenId).flatMap((vpc) =>
+    routesLearnedByVpc(topology, vpc.id, areaOfRegion),
+  );
+  for (const ccn of ccnsOfCen(topology, cenId)) {
+    for (const gateway of gatewaysOfCcn(topology, ccn.id)) {
+      routes.push(...routesLearnedByGateway(topology, gateway.id, areaOfRegion));
+    }
+  }
+  return routes.sort(
+    (a, b) =>
+      compareDestinations(a.destination, b.destination) ||
+      compareText(a.learnerResourceId, b.learnerResourceId) ||
+      compareText(a.sourceResourceId, b.sourceResourceId),
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function cidrKey(cidr: string): [number, number] | undefined {
+  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!match) return undefined;
+  const [a, b, c, d, prefix] = match.slice(1).map(Number);
+  return [((a << 24) >>> 0) + (b << 16) + (c << 8) + d, prefix];
+}
+
+/** Orders CIDR blocks by address, then prefix length, so 9.0.0.0/8 sorts before 10.0.0.0/8. */
+export function compareDestinations(a: string, b: string): number {
+  const keyA = cidrKey(a);
+  const keyB = cidrKey(b);
+  if (!keyA || !keyB) return compareText(a, b);
+  return keyA[0] - keyB[0] || keyA[1] - keyB[1] || compareText(a, b);
+}
