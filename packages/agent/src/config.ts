@@ -1,0 +1,217 @@
+import { type AclRuleSpec, parsePortRange } from '@opensag/proto';
+import { parseCidr } from './ipv4.js';
+import { type DevicePorts, isRecord, validatePorts } from './ports/validatePorts.js';
+
+export type { DevicePorts, LanPortConfig, WanPortConfig } from './ports/validatePorts.js';
+
+/**
+ * The configuration a gateway receives from the broker: the compiler's GatewayConfig plus the
+ * revision and content hash the broker pushed it with. Plain data, persisted as last-known-good.
+ */
+export interface DeviceConfig {
+  revision: number;
+  hash: string;
+  gatewayId: string;
+  serialNumber: string | null;
+  ports: DevicePorts;
+  privateCidrs: string[];
+  tunnels: TunnelConfig[];
+  keepalive: KeepaliveSettings;
+  /** Only active routes; sorted by destination. */
+  routes: RouteEntry[];
+  /** ACL rules in evaluation order (priority, then insertion). */
+  aclRules: AclRule[];
+  aclId: string | null;
+}
+
+export interface TunnelConfig {
+  accessPoint: string;
+  /** host:port of the tunnel endpoint and probe responder. */
+  address: string;
+  publicKey?: string;
+  role: 'active' | 'standby';
+}
+
+export interface KeepaliveSettings {
+  intervalMs: number;
+  multiplier: number;
+  /** Number of most recent probes over which loss is measured. */
+  lossWindow: number;
+  /** How long the active tunnel must stay up before traffic fails back to it. */
+  holdDownMs: number;
+}
+
+export interface RouteEntry {
+  destination: string;
+  nextHop: 'tunnel';
+  sourceResourceId: string;
+  sourceKind: 'gateway' | 'vpc';
+}
+
+export interface AclRule extends AclRuleSpec {
+  id: string;
+  name?: string;
+  createdAt?: string;
+}
+
+/** Inclusive bounds the agent accepts for keepalive settings. */
+export const KEEPALIVE_LIMITS: Record<keyof KeepaliveSettings, { min: number; max: number }> = {
+  intervalMs: { min: 50, max: 60_000 },
+  multiplier: { min: 1, max: 20 },
+  lossWindow: { min: 1, max: 1000 },
+  holdDownMs: { min: 0, max: 3_600_000 },
+};
+
+/** Branch private blocks: /8 to /31 (SPEC §3). */
+const PRIVATE_PREFIX = { min: 8, max: 31 };
+
+/**
+ * Every problem with a config, each naming its field (`tunnels[1].address: ...`); empty when the
+ * config can be applied. Defensive: the input may come off the wire or from disk.
+ */
+export function validateDeviceConfig(config: unknown): string[] {
+  const errors: string[] = [];
+  if (!isRecord(config)) return ['config: not an object'];
+  if (!Number.isSafeInteger(config.revision) || (config.revision as number) < 1) {
+    errors.push(`revision: ${String(config.revision)} is not a positive integer`);
+  }
+  if (typeof config.hash !== 'string' || config.hash === '') errors.push('hash: missing');
+  if (typeof config.gatewayId !== 'string' || config.gatewayId === '') errors.push('gatewayId: missing');
+  if (config.serialNumber !== null && typeof config.serialNumber !== 'string') {
+    errors.push('serialNumber: must be a string or null');
+  }
+  if (config.aclId !== null && typeof config.aclId !== 'string')
+    errors.push('aclId: must be a string or null');
+  validatePorts(config.ports, errors);
+  validatePrivateCidrs(config.privateCidrs, errors);
+  validateTunnels(config.tunnels, errors);
+  validateKeepalive(config.keepalive, errors);
+  validateRoutes(config.routes, errors);
+  validateAclRules(config.aclRules, errors);
+  return errors;
+}
+
+function validatePrivateCidrs(value: unknown, errors: string[]): void {
+  if (!Array.isArray(value)) {
+    errors.push('privateCidrs: not a list');
+    return;
+  }
+  value.forEach((text, i) => {
+    const block = parseCidr(text);
+    if (!block) errors.push(`privateCidrs[${i}]: "${String(text)}" is not a canonical IPv4 CIDR block`);
+    else if (block.prefix < PRIVATE_PREFIX.min || block.prefix > PRIVATE_PREFIX.max) {
+      errors.push(`privateCidrs[${i}]: ${block.text} has prefix /${block.prefix}; allowed are /8 to /31`);
+    }
+  });
+}
+
+/** `host:port` with a port of 1–65535; the host may be a name or an IPv4 address. */
+export function parseHostPort(text: unknown): { host: string; port: number } | null {
+  if (typeof text !== 'string') return null;
+  const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  if (!match) return null;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65535 ? { host: match[1], port } : null;
+}
+
+function validateTunnels(value: unknown, errors: string[]): void {
+  if (!Array.isArray(value) || value.length < 1 || value.length > 2) {
+    errors.push('tunnels: must list 1 or 2 access points (active, standby)');
+    return;
+  }
+  const seen = new Set<string>();
+  value.forEach((tunnel, i) => {
+    const field = `tunnels[${i}]`;
+    if (!isRecord(tunnel)) {
+      errors.push(`${field}: not an object`);
+      return;
+    }
+    if (typeof tunnel.accessPoint !== 'string' || tunnel.accessPoint === '') {
+      errors.push(`${field}.accessPoint: missing`);
+    } else if (seen.has(tunnel.accessPoint)) {
+      errors.push(`${field}.accessPoint: ${tunnel.accessPoint} is listed twice`);
+    } else seen.add(tunnel.accessPoint);
+    if (!parseHostPort(tunnel.address)) {
+      errors.push(`${field}.address: "${String(tunnel.address)}" is not host:port with a port of 1-65535`);
+    }
+    if (tunnel.role !== 'active' && tunnel.role !== 'standby') {
+      errors.push(`${field}.role: "${String(tunnel.role)}" is not active or standby`);
+    }
+    if (tunnel.publicKey !== undefined && typeof tunnel.publicKey !== 'string') {
+      errors.push(`${field}.publicKey: must be a string`);
+    }
+  });
+  const active = value.filter((t) => isRecord(t) && t.role === 'active').length;
+  if (active !== 1) errors.push(`tunnels: exactly one must be active (found ${active})`);
+}
+
+function validateKeepalive(value: unknown, errors: string[]): void {
+  if (!isRecord(value)) {
+    errors.push('keepalive: not an object');
+    return;
+  }
+  for (const [key, { min, max }] of Object.entries(KEEPALIVE_LIMITS)) {
+    const setting = value[key];
+    if (!Number.isSafeInteger(setting) || (setting as number) < min || (setting as number) > max) {
+      errors.push(`keepalive.${key}: ${String(setting)} is outside ${min}-${max}`);
+    }
+  }
+}
+
+function validateRoutes(value: unknown, errors: string[]): void {
+  if (!Array.isArray(value)) {
+    errors.push('routes: not a list');
+    return;
+  }
+  const seen = new Set<string>();
+  value.forEach((route, i) => {
+    const field = `routes[${i}]`;
+    if (!isRecord(route)) {
+      errors.push(`${field}: not an object`);
+      return;
+    }
+    const block = parseCidr(route.destination);
+    if (!block)
+      errors.push(`${field}.destination: "${String(route.destination)}" is not a canonical CIDR block`);
+    else if (seen.has(block.text)) errors.push(`${field}.destination: ${block.text} is listed twice`);
+    else seen.add(block.text);
+    if (route.nextHop !== 'tunnel') errors.push(`${field}.nextHop: "${String(route.nextHop)}" is not tunnel`);
+    if (typeof route.sourceResourceId !== 'string') errors.push(`${field}.sourceResourceId: missing`);
+    if (route.sourceKind !== 'gateway' && route.sourceKind !== 'vpc') {
+      errors.push(`${field}.sourceKind: "${String(route.sourceKind)}" is not gateway or vpc`);
+    }
+  });
+}
+
+const PROTOCOLS = new Set(['tcp', 'udp', 'icmp', 'all']);
+
+function validateAclRules(value: unknown, errors: string[]): void {
+  if (!Array.isArray(value)) {
+    errors.push('aclRules: not a list');
+    return;
+  }
+  value.forEach((rule, i) => {
+    const field = `aclRules[${i}]`;
+    if (!isRecord(rule)) {
+      errors.push(`${field}: not an object`);
+      return;
+    }
+    if (typeof rule.id !== 'string' || rule.id === '') errors.push(`${field}.id: missing`);
+    if (rule.direction !== 'in' && rule.direction !== 'out') errors.push(`${field}.direction: not in or out`);
+    if (rule.policy !== 'accept' && rule.policy !== 'drop')
+      errors.push(`${field}.policy: not accept or drop`);
+    if (!Number.isSafeInteger(rule.priority)) errors.push(`${field}.priority: not an integer`);
+    if (!PROTOCOLS.has(rule.protocol as string)) {
+      errors.push(`${field}.protocol: "${String(rule.protocol)}" is not tcp, udp, icmp or all`);
+    }
+    for (const key of ['sourceCidr', 'destCidr'] as const) {
+      if (!parseCidr(rule[key]))
+        errors.push(`${field}.${key}: "${String(rule[key])}" is not a canonical CIDR block`);
+    }
+    for (const key of ['sourcePortRange', 'destPortRange'] as const) {
+      if (typeof rule[key] !== 'string' || !parsePortRange(rule[key])) {
+        errors.push(`${field}.${key}: "${String(rule[key])}" is not a port range such as 22/22 or -1/-1`);
+      }
+    }
+  });
+}

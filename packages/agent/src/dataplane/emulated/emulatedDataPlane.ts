@@ -1,0 +1,180 @@
+import { parsePortRange } from '@opensag/proto';
+import type { DeviceConfig } from '../../config.js';
+import { AgentError } from '../../errors.js';
+import type {
+  DataPlane,
+  DataPlaneState,
+  PathProbe,
+  PathProbeResult,
+  PortState,
+  TunnelLinkState,
+  TunnelState,
+} from '../dataplane.js';
+import { compareRoutes, desiredPorts, desiredRoutes } from '../desiredState.js';
+import { diffState } from '../verify.js';
+import { answerProbe } from './pathProbe.js';
+import { RoutingTable } from './routingTable.js';
+
+interface Installed {
+  revision: number | null;
+  hash: string | null;
+  ports: PortState[];
+  table: RoutingTable;
+  aclRules: DeviceConfig['aclRules'];
+  tunnels: TunnelState[];
+}
+
+function emptyInstalled(): Installed {
+  return { revision: null, hash: null, ports: [], table: new RoutingTable(), aclRules: [], tunnels: [] };
+}
+
+/**
+ * The default data plane: an in-memory model of ports, routing table, ACL and tunnels. Apply builds
+ * a complete new model and swaps it in only when every part was built, so it is all or nothing.
+ */
+export class EmulatedDataPlane implements DataPlane {
+  readonly kind = 'emulated' as const;
+  private installed: Installed = emptyInstalled();
+  private closed = false;
+  private pendingFailure: string | null = null;
+  private pendingRouteLoss: string | null = null;
+
+  /** Makes the next apply fail with `reason` before anything is swapped in. */
+  failNextApply(reason: string): void {
+    this.pendingFailure = reason;
+  }
+
+  /** Makes the next apply succeed but lose the route to `destination`, as if something removed it. */
+  loseRouteOnNextApply(destination: string): void {
+    this.pendingRouteLoss = destination;
+  }
+
+  async apply(config: DeviceConfig): Promise<void> {
+    this.assertOpen();
+    const next = this.build(config);
+    if (this.pendingFailure !== null) {
+      const reason = this.pendingFailure;
+      this.pendingFailure = null;
+      throw new AgentError('DATAPLANE_APPLY_FAILED', `emulated data plane: ${reason}`, {
+        revision: config.revision,
+      });
+    }
+    if (this.pendingRouteLoss !== null) {
+      next.table.remove(this.pendingRouteLoss);
+      this.pendingRouteLoss = null;
+    }
+    this.installed = next;
+  }
+
+  private build(config: DeviceConfig): Installed {
+    const table = new RoutingTable();
+    try {
+      for (const route of desiredRoutes(config)) table.add(route);
+    } catch (err) {
+      throw new AgentError(
+        'DATAPLANE_APPLY_FAILED',
+        `revision ${config.revision}: ${String((err as Error).message)}`,
+      );
+    }
+    for (const rule of config.aclRules) {
+      if (!parsePortRange(rule.sourcePortRange) || !parsePortRange(rule.destPortRange)) {
+        throw new AgentError('DATAPLANE_APPLY_FAILED', `ACL rule ${rule.id} has a malformed port range`, {
+          rule: rule.id,
+        });
+      }
+    }
+    const previous = new Map(this.installed.tunnels.map((t) => [t.accessPoint, t]));
+    const tunnels = config.tunnels.map((tunnel): TunnelState => {
+      const kept = previous.get(tunnel.accessPoint);
+      const link = kept && kept.address === tunnel.address ? kept : undefined;
+      return {
+        ...tunnel,
+        status: link?.status ?? 'unknown',
+        carrying: link?.carrying ?? false,
+        rttMs: link?.rttMs,
+      };
+    });
+    // Until the keepalive monitor says otherwise, traffic goes to the active tunnel.
+    if (!tunnels.some((t) => t.carrying)) for (const t of tunnels) t.carrying = t.role === 'active';
+    const status = new Map(this.installed.ports.map((p) => [p.name, p.status]));
+    const ports = desiredPorts(config).map((port) => ({
+      ...port,
+      status: status.get(port.name) ?? port.status,
+    }));
+    return {
+      revision: config.revision,
+      hash: config.hash,
+      ports,
+      table,
+      aclRules: structuredClone(config.aclRules),
+      tunnels,
+    };
+  }
+
+  async verify(config: DeviceConfig): Promise<string[]> {
+    this.assertOpen();
+    return diffState(config, this.snapshot());
+  }
+
+  async reset(): Promise<void> {
+    this.assertOpen();
+    this.installed = emptyInstalled();
+  }
+
+  snapshot(): DataPlaneState {
+    const { revision, hash, ports, table, aclRules, tunnels } = this.installed;
+    const routes = table
+      .routes()
+      .map(({ prefix: _prefix, ...route }) => route)
+      .sort(compareRoutes);
+    return structuredClone({
+      revision,
+      hash,
+      ports,
+      routes,
+      aclRules,
+      tunnels: tunnels.map(withoutUndefined),
+    });
+  }
+
+  setTunnelStates(states: readonly TunnelLinkState[]): void {
+    for (const state of states) {
+      const tunnel = this.installed.tunnels.find((t) => t.accessPoint === state.accessPoint);
+      if (!tunnel) continue;
+      tunnel.status = state.status;
+      tunnel.carrying = state.carrying;
+      tunnel.rttMs = state.rttMs;
+    }
+  }
+
+  /** Emulates a cable pulled or plugged on a port. */
+  setPortStatus(name: string, status: 'up' | 'down'): void {
+    const port = this.installed.ports.find((p) => p.name === name);
+    if (!port) throw new RangeError(`no port named ${name}`);
+    port.status = status;
+  }
+
+  /** The route the model would use for `ip`, or null. */
+  lookup(ip: string) {
+    return this.installed.table.lookup(ip);
+  }
+
+  async probe(request: PathProbe): Promise<PathProbeResult> {
+    this.assertOpen();
+    return answerProbe(this.installed, request);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AgentError('DATAPLANE_CLOSED', 'the emulated data plane is closed');
+  }
+}
+
+function withoutUndefined(tunnel: TunnelState): TunnelState {
+  return Object.fromEntries(
+    Object.entries(tunnel).filter(([, v]) => v !== undefined),
+  ) as unknown as TunnelState;
+}

@@ -1,0 +1,59 @@
+// The agent's public API: what the CLI, the simulator and end-to-end tests build on.
+export { type ApplierOptions, type ApplyOutcome, type BootOutcome, ConfigApplier } from './apply/applier.js';
+export {
+  LAST_KNOWN_GOOD_FILE,
+  type LoadedLastKnownGood,
+  loadLastKnownGood,
+  saveLastKnownGood,
+} from './apply/lastKnownGood.js';
+export {
+  type AclRule,
+  type DeviceConfig,
+  type DevicePorts,
+  KEEPALIVE_LIMITS,
+  type KeepaliveSettings,
+  type LanPortConfig,
+  parseHostPort,
+  type RouteEntry,
+  type TunnelConfig,
+  validateDeviceConfig,
+  type WanPortConfig,
+} from './config.js';
+export type {
+  DataPlane,
+  DataPlaneState,
+  LinkStatus,
+  PathProbe,
+  PathProbeResult,
+  PortState,
+  RouteKind,
+  RouteState,
+  TunnelLinkState,
+  TunnelState,
+} from './dataplane/dataplane.js';
+export { EmulatedDataPlane } from './dataplane/emulated/emulatedDataPlane.js';
+export { type Route, RoutingTable } from './dataplane/emulated/routingTable.js';
+export { diffState } from './dataplane/verify.js';
+export { AGENT_ERROR_CODES, AgentError, type AgentErrorCode, isAgentError } from './errors.js';
+export {
+  type DeviceIdentity,
+  IDENTITY_FILE,
+  type InitIdentityOptions,
+  initIdentity,
+  loadIdentity,
+  PRIVATE_KEY_FILE,
+  type PublicIdentity,
+} from './identity/identity.js';
+export { serialNumberProblem } from './identity/serialNumber.js';
+export { type Clock, realClock, type TimerHandle } from './keepalive/clock.js';
+export { FakeClock } from './keepalive/fakeClock.js';
+export { FakeProbeTransport } from './keepalive/fakeTransport.js';
+export type { OutgoingProbe, ProbeReplyReceived, ProbeTransport } from './keepalive/transport.js';
+export {
+  type TunnelEvent,
+  type TunnelEventKind,
+  TunnelMonitor,
+  type TunnelMonitorOptions,
+  type TunnelStats,
+} from './keepalive/tunnelMonitor.js';
+export { UdpProbeTransport, type UdpProbeTransportOptions } from './keepalive/udpTransport.js';
