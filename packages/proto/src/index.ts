@@ -19,6 +19,7 @@ export {
   encodeReport,
 } from './codec.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
+export * from './keepalive.js';
 export * from './messages.js';
 export {
   createProof,
@@ -43,4 +44,3 @@ export {
   parseTopic,
 } from './topics.js';
 export { LIMITS } from './validation.js';
-export * from './keepalive.js';

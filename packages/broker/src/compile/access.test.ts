@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { areaOfRegion } from '../domain/catalogue.js';
 import type { Topology } from '../domain/types.js';
 import { isSagError } from '../errors.js';
-import { analyzeAccess, type DeviceLookup, type TimedAccessRequest } from './access.js';
 import {
   acl,
   aclRule,
@@ -12,7 +11,8 @@ import {
   securityGroup,
   securityGroupRule,
   vpc,
-} from './referenceScenario.js';
+} from '../testing/referenceTopology.js';
+import { analyzeAccess, type DeviceLookup, type TimedAccessRequest } from './access.js';
 import type { DeviceView } from './types.js';
 
 const healthy: DeviceLookup = () => ({ presence: 'online', sync: 'in-sync' });

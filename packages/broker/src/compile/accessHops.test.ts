@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AclRule, Topology } from '../domain/types.js';
-import { aclHop, branchAddressHop, deviceHop, gatewayStateHop, type Traffic } from './accessHops.js';
-import { compileGatewayConfig } from './gatewayConfig.js';
 import {
   acl,
   aclRule,
@@ -10,7 +8,9 @@ import {
   referenceTopology,
   SCENARIO_NOW,
   SCENARIO_SETTINGS,
-} from './referenceScenario.js';
+} from '../testing/referenceTopology.js';
+import { aclHop, branchAddressHop, deviceHop, gatewayStateHop, type Traffic } from './accessHops.js';
+import { compileGatewayConfig } from './gatewayConfig.js';
 
 function toNumber(ip: string): number {
   return ip.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);

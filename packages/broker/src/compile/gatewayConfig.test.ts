@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSagError } from '../errors.js';
+import { acl, aclRule, referenceTopology, SCENARIO_SETTINGS, vpc } from '../testing/referenceTopology.js';
 import { compileGatewayConfig } from './gatewayConfig.js';
-import { acl, aclRule, referenceTopology, SCENARIO_SETTINGS, vpc } from './referenceScenario.js';
 
 describe('compileGatewayConfig', () => {
   it('compiles the Hangzhou gateway of the reference scenario', () => {

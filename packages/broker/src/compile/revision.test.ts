@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import {
+  aclRule,
+  referenceTopology,
+  SCENARIO_SETTINGS,
+  securityGroupRule,
+} from '../testing/referenceTopology.js';
 import { compileGatewayConfig } from './gatewayConfig.js';
-import { aclRule, referenceTopology, SCENARIO_SETTINGS, securityGroupRule } from './referenceScenario.js';
 import { canonicalJson, configHash, nextConfigRecord } from './revision.js';
 
 const T0 = new Date('2025-01-15T00:00:00.000Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { areaOfRegion } from '../domain/catalogue.js';
 import { isSagError } from '../errors.js';
-import { ccn, gateway, referenceTopology, vpc } from './referenceScenario.js';
+import { ccn, gateway, referenceTopology, vpc } from '../testing/referenceTopology.js';
 import { cenRouteTable, compareDestinations, routesLearnedByGateway } from './routes.js';
 
 const areaOf = areaOfRegion;

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Change, EntityKind, Topology } from '../domain/types.js';
-import { compileGatewayConfig } from './gatewayConfig.js';
 import {
   acl,
   aclRule,
@@ -14,7 +13,8 @@ import {
   securityGroup,
   topologyOf,
   vpc,
-} from './referenceScenario.js';
+} from '../testing/referenceTopology.js';
+import { compileGatewayConfig } from './gatewayConfig.js';
 import { configHash } from './revision.js';
 import { changeScope, gatewaysInScope } from './scope.js';
 

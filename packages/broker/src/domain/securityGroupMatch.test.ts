@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instance, securityGroup, securityGroupRule, topologyOf } from '../compile/referenceScenario.js';
+import { instance, securityGroup, securityGroupRule, topologyOf } from '../testing/referenceTopology.js';
 import { evaluateSecurityGroups, securityGroupRuleMatches } from './securityGroupMatch.js';
 import type { SecurityGroupRule } from './types.js';
 

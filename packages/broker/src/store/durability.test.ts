@@ -12,7 +12,7 @@ import type { Store, StoredEvent } from './store.js';
 
 /**
  * A commit that returned must survive the process dying right after. The child runs the real
- * store code: esbuild (already there as vitest's bundler) bundles sqlite.ts and samples.ts into
+ * store code: esbuild (already there as vitest's bundler) bundles sqlite.ts and testing/samples.ts into
  * one plain .mjs, with better-sqlite3 left as an import of its installed copy, so the child is
  * plain `node` with no TypeScript loader and no build step.
  */
@@ -37,7 +37,7 @@ beforeAll(async () => {
   const sqlite = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href;
   await build({
     stdin: {
-      contents: "export { openSqliteStore } from './sqlite.ts'; export * from './samples.ts';",
+      contents: "export { openSqliteStore } from './sqlite.ts'; export * from '../testing/samples.ts';",
       resolveDir: here,
       loader: 'ts',
     },

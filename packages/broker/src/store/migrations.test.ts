@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SagError } from '../errors.js';
+import { gatewayMutation, sampleGateway } from '../testing/samples.js';
 import { type Migration, migrate, SCHEMA_VERSION, schemaVersionOf } from './migrations.js';
-import { gatewayMutation, sampleGateway } from './samples.js';
 import { openSqliteStore } from './sqlite.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sag-migrations-'));

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SagError } from '../errors.js';
-import { defineStoreContract } from './contract.js';
-import { gatewayMutation, sampleConfig, sampleGateway, sampleMutation } from './samples.js';
+import { defineStoreContract } from '../testing/contract.js';
+import { gatewayMutation, sampleConfig, sampleGateway, sampleMutation } from '../testing/samples.js';
 import { openSqliteStore, type SqliteStore } from './sqlite.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sag-sqlite-'));

@@ -56,6 +56,8 @@ export interface DeviceStateRecord {
   appliedHash: string | null;
   sync: 'in-sync' | 'pending' | 'failed';
   syncError: string | null;
+  /** The desired revision the device rejected or rolled back (syncError says why); absent when none. */
+  failedRevision?: number | null;
   /** As last reported by the device: tunnels, ports, agent version. */
   report: unknown;
 }

@@ -1,5 +1,5 @@
 import type { Acl, Ccn, Cen, Change, Gateway, Instance, SecurityGroup, Vpc } from '../domain/types.js';
-import type { CompiledConfigRecord, DeviceStateRecord, Mutation } from './store.js';
+import type { CompiledConfigRecord, DeviceStateRecord, Mutation } from '../store/store.js';
 
 /**
  * Sample entities and mutations for the store's tests (and the durability child process). They

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Change, Topology } from '../domain/types.js';
 import { SagError } from '../errors.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import type { EventQuery, NewEvent, Store, StoredEvent } from '../store/store.js';
 import {
   gatewayMutation,
   sampleAcl,
@@ -17,8 +19,6 @@ import {
   sampleSecurityGroup,
   sampleVpc,
 } from './samples.js';
-import { openSqliteStore } from './sqlite.js';
-import type { EventQuery, NewEvent, Store, StoredEvent } from './store.js';
 
 /** How the contract gets at a store implementation. */
 export interface StoreHarness {

@@ -1,3 +1,4 @@
+import type { CompileSettings } from '../compile/types.js';
 import type {
   Acl,
   AclRule,
@@ -11,7 +12,6 @@ import type {
   Vpc,
 } from '../domain/types.js';
 import { emptyTopology } from '../domain/types.js';
-import type { CompileSettings } from './types.js';
 
 /**
  * The reference scenario of SPEC §2 written out as a topology (after step 4, before step 5), with
