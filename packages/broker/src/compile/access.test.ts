@@ -302,17 +302,22 @@ describe('access test: what blocks, in plain words', () => {
     expect(answer.hops.map((hop) => hop.kind)).not.toContain('cen');
   });
 
-  it('a VPC does not route to another VPC of its CEN: it learns only branch blocks', () => {
-    const answer = test(referenceTopology(), {
+  it('a VPC reaches another VPC of its CEN, subject to the destination security group', () => {
+    const topology = referenceTopology();
+    const shanghaiToBeijing = {
       source: { instanceId: 'i-sh' },
       destination: { instanceId: 'i-bj' },
       protocol: 'tcp',
       port: 22,
-    });
-    expect(answer.reachable).toBe(false);
-    expect(answer.reason).toBe(
-      'vpc-sh learns no route to 10.2.0.10: a VPC learns only branch blocks through its CEN',
-    );
+    } as const;
+    const before = test(topology, shanghaiToBeijing);
+    expect(before.reachable).toBe(false);
+    expect(before.hops.find((hop) => hop.kind === 'route')).toMatchObject({ verdict: 'pass' });
+    expect(before.hops.at(-1)).toMatchObject({ kind: 'security-group-ingress', verdict: 'block' });
+    const group = topology.securityGroups.get('sg-bj')!;
+    const rule = securityGroupRule({ id: 'sgr-sh', cidr: '10.1.0.0/16', portRange: '22/22' });
+    topology.securityGroups.set('sg-bj', { ...group, rules: [rule] });
+    expect(test(topology, shanghaiToBeijing).reachable).toBe(true);
   });
 
   it('a VPC attached elsewhere is named', () => {

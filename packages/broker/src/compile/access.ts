@@ -215,9 +215,7 @@ function routeHop({ topology, source, target, traffic, areaOfRegion }: Walk): Ac
     (entry) => entry.sourceResourceId === targetId(target) && ipInCidr(traffic.destIp, entry.destination),
   );
   if (!route) {
-    // Only VPC-to-VPC paths lack a route here: a VPC learns branch blocks, not other VPCs' blocks.
-    const why = target.kind === 'vpc' ? ': a VPC learns only branch blocks through its CEN' : '';
-    return block('route', learnerId, `${learnerId} learns no route to ${traffic.destIp}${why}`);
+    return block('route', learnerId, `${learnerId} learns no route to ${traffic.destIp}`);
   }
   const text = `route ${route.destination} from ${route.sourceResourceId} on ${learnerId}`;
   if (route.state === 'inactive') return block('route', learnerId, `${text} is inactive: ${route.reason}`);

@@ -81,7 +81,7 @@ describe('routes learned by a gateway', () => {
 });
 
 describe('CEN route table', () => {
-  it('lists what every VPC and every gateway of the reference scenario learns', () => {
+  it('lists what every VPC and every gateway of the reference scenario learns, VPCs learning each other too', () => {
     const table = cenRouteTable(referenceTopology(), 'cen-main', areaOf);
     const rows = table.map(
       (r) => `${r.destination} ${r.sourceResourceId} -> ${r.learnerResourceId} ${r.state}`,
@@ -89,8 +89,10 @@ describe('CEN route table', () => {
     expect(rows).toEqual([
       '10.1.0.0/16 vpc-sh -> sag-hz active',
       '10.1.0.0/16 vpc-sh -> sag-nb active',
+      '10.1.0.0/16 vpc-sh -> vpc-bj active',
       '10.2.0.0/16 vpc-bj -> sag-hz active',
       '10.2.0.0/16 vpc-bj -> sag-nb active',
+      '10.2.0.0/16 vpc-bj -> vpc-sh active',
       '172.16.0.0/16 sag-hz -> sag-nb active',
       '172.16.0.0/16 sag-hz -> vpc-bj active',
       '172.16.0.0/16 sag-hz -> vpc-sh active',
@@ -106,10 +108,12 @@ describe('CEN route table', () => {
       learnerKind: 'gateway',
       state: 'active',
     });
-    expect(table.find((r) => r.learnerResourceId === 'vpc-sh')).toMatchObject({
-      learnerKind: 'vpc',
-      sourceKind: 'gateway',
-    });
+    expect(
+      table.find((r) => r.learnerResourceId === 'vpc-sh' && r.sourceResourceId === 'sag-hz'),
+    ).toMatchObject({ learnerKind: 'vpc', sourceKind: 'gateway' });
+    expect(
+      table.find((r) => r.learnerResourceId === 'vpc-sh' && r.sourceResourceId === 'vpc-bj'),
+    ).toMatchObject({ learnerKind: 'vpc', sourceKind: 'vpc', destination: '10.2.0.0/16' });
   });
 
   it('shows a VPC in another area as inactive, both ways, with a reason, until a bandwidth package exists', () => {
@@ -117,21 +121,25 @@ describe('CEN route table', () => {
     const crossing = cenRouteTable(topology, 'cen-main', areaOf).filter(
       (r) => r.sourceResourceId === 'vpc-sg' || r.learnerResourceId === 'vpc-sg',
     );
-    expect(crossing).toHaveLength(4);
+    // Both branches and both mainland VPCs, each way.
+    expect(crossing).toHaveLength(8);
     for (const route of crossing) {
       expect(route.state).toBe('inactive');
-      expect(route.reason).toBe(
-        'ap-southeast-1 (vpc-sg) is in area asia-pacific and ccn-branches is in area china-mainland; ' +
-          'add a bandwidth package for asia-pacific ↔ china-mainland to cen-main',
+      expect(route.reason).toMatch(
+        /ap-southeast-1 \(vpc-sg\) is in area asia-pacific.*; add a bandwidth package for asia-pacific ↔ china-mainland to cen-main$/,
       );
     }
+    expect(crossing.find((r) => r.learnerResourceId === 'sag-hz')?.reason).toBe(
+      'ap-southeast-1 (vpc-sg) is in area asia-pacific and ccn-branches is in area china-mainland; ' +
+        'add a bandwidth package for asia-pacific ↔ china-mainland to cen-main',
+    );
     topology.cens.set('cen-main', {
       ...topology.cens.get('cen-main')!,
       bandwidthPackages: [{ areas: ['asia-pacific', 'china-mainland'], bandwidthMbps: 10 }],
     });
     const table = cenRouteTable(topology, 'cen-main', areaOf);
     expect(table.every((r) => r.state === 'active')).toBe(true);
-    expect(table).toHaveLength(14);
+    expect(table).toHaveLength(20);
   });
 
   it('a package for another pair of areas does not activate the route', () => {
@@ -141,7 +149,7 @@ describe('CEN route table', () => {
       bandwidthPackages: [{ areas: ['china-mainland', 'europe'], bandwidthMbps: 10 }],
     });
     const table = cenRouteTable(topology, 'cen-main', areaOf);
-    expect(table.filter((r) => r.state === 'inactive')).toHaveLength(4);
+    expect(table.filter((r) => r.state === 'inactive')).toHaveLength(8);
   });
 
   it('a VPC whose region is in no known area stays inactive and says so', () => {

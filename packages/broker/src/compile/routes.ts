@@ -113,7 +113,10 @@ export function routesLearnedByGateway(
   return routes;
 }
 
-/** Every branch block a VPC learns through its CEN, active or not. */
+/**
+ * Everything a VPC learns through its CEN, active or not: every branch block, and the blocks of
+ * the CEN's other VPCs (everything attached to one CEN reaches everything else).
+ */
 export function routesLearnedByVpc(
   topology: Topology,
   vpcId: string,
@@ -123,12 +126,19 @@ export function routesLearnedByVpc(
   const cen = vpc?.cenId ? topology.cens.get(vpc.cenId) : undefined;
   if (!vpc || !cen) return [];
   const learner: Learner = { kind: 'vpc', id: vpc.id };
-  return ccnsOfCen(topology, cen.id).flatMap((ccn) => {
-    const reason = crossAreaReason(cen, vpcEndpoint(vpc, areaOfRegion), ccnEndpoint(ccn));
+  const here = vpcEndpoint(vpc, areaOfRegion);
+  const routes = ccnsOfCen(topology, cen.id).flatMap((ccn) => {
+    const reason = crossAreaReason(cen, here, ccnEndpoint(ccn));
     return gatewaysOfCcn(topology, ccn.id).flatMap((gateway) =>
       routesFrom(learner, gateway, 'gateway', reason),
     );
   });
+  for (const other of vpcsOfCen(topology, cen.id)) {
+    if (other.id === vpc.id) continue;
+    const reason = crossAreaReason(cen, vpcEndpoint(other, areaOfRegion), here);
+    routes.push(...routesFrom(learner, other, 'vpc', reason));
+  }
+  return routes;
 }
 
 /** The effective route table of a CEN: what every VPC and every gateway attached to it learns. */
