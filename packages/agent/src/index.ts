@@ -1,4 +1,6 @@
 // The agent's public API: what the CLI, the simulator and end-to-end tests build on.
+export { type Agent, type AgentOptions, startAgent } from './agent.js';
+export { type AgentStatus, readStatus, STATUS_FILE, type StatusTunnel } from './agentStatus.js';
 export { type ApplierOptions, type ApplyOutcome, type BootOutcome, ConfigApplier } from './apply/applier.js';
 export {
   LAST_KNOWN_GOOD_FILE,
@@ -57,3 +59,13 @@ export {
   type TunnelStats,
 } from './keepalive/tunnelMonitor.js';
 export { UdpProbeTransport, type UdpProbeTransportOptions } from './keepalive/udpTransport.js';
+export { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './session/backoff.js';
+export { deviceConfigFromDesired } from './session/desiredConfig.js';
+export {
+  type BrokerConnection,
+  type ConnectionState,
+  DeviceSession,
+  type DeviceSessionOptions,
+  SESSION_DEFAULTS,
+} from './session/deviceSession.js';
+export { type AgentLog, type LogLevel, silentLog } from './session/log.js';
