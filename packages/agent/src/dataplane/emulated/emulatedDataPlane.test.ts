@@ -9,6 +9,17 @@ async function applied(config = sampleConfig()) {
 }
 
 describe('EmulatedDataPlane', () => {
+  it('refuses a config naming a port the box does not have, keeping what was installed', async () => {
+    const dataPlane = await applied();
+    const config = sampleConfig();
+    config.revision = 2;
+    config.ports.lan.push({ name: 'lan9', address: '172.16.9.1/24' });
+    await expect(dataPlane.apply(config)).rejects.toThrow(
+      'port lan9 does not exist on this device (it has wan0, wan1, lan0, lan1, lan2, lan3)',
+    );
+    expect(dataPlane.snapshot().revision).toBe(1);
+  });
+
   it('installs ports, routes, the ACL and tunnels, and verifies clean', async () => {
     const dataPlane = await applied();
     const state = dataPlane.snapshot();

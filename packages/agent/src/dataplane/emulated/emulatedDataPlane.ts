@@ -32,12 +32,20 @@ function emptyInstalled(): Installed {
  * The default data plane: an in-memory model of ports, routing table, ACL and tunnels. Apply builds
  * a complete new model and swaps it in only when every part was built, so it is all or nothing.
  */
+/** The physical ports of the emulated box (a sag-100wm: two WAN, four LAN). */
+export const EMULATED_HARDWARE_PORTS: readonly string[] = ['wan0', 'wan1', 'lan0', 'lan1', 'lan2', 'lan3'];
+
 export class EmulatedDataPlane implements DataPlane {
   readonly kind = 'emulated' as const;
+  readonly hardwarePorts: readonly string[];
   private installed: Installed = emptyInstalled();
   private closed = false;
   private pendingFailure: string | null = null;
   private pendingRouteLoss: string | null = null;
+
+  constructor(options: { hardwarePorts?: readonly string[] } = {}) {
+    this.hardwarePorts = options.hardwarePorts ?? EMULATED_HARDWARE_PORTS;
+  }
 
   /** Makes the next apply fail with `reason` before anything is swapped in. */
   failNextApply(reason: string): void {
@@ -67,6 +75,17 @@ export class EmulatedDataPlane implements DataPlane {
   }
 
   private build(config: DeviceConfig): Installed {
+    // The cloud cannot know which ports this box has; a config naming a missing one fails here
+    // like it would on real hardware, and the applier rolls back.
+    for (const port of [...config.ports.wan, ...config.ports.lan]) {
+      if (!this.hardwarePorts.includes(port.name)) {
+        throw new AgentError(
+          'DATAPLANE_APPLY_FAILED',
+          `port ${port.name} does not exist on this device (it has ${this.hardwarePorts.join(', ')})`,
+          { port: port.name },
+        );
+      }
+    }
     const table = new RoutingTable();
     try {
       for (const route of desiredRoutes(config)) table.add(route);
