@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   QUOTA_EXCEEDED: { status: 409, summary: 'A quota would be exceeded.' },
   RATE_LIMITED: { status: 429, summary: 'Too many requests.' },
   INTERNAL: { status: 500, summary: 'An unexpected failure; the request had no effect.' },
+  DEVICE_OFFLINE: { status: 409, summary: "The gateway's device is not connected, so it cannot be asked." },
+  DEVICE_TIMEOUT: { status: 504, summary: 'The device did not answer in time.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,27 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { onRequestAsyncHookHandler } from 'fastify';
+import { SagError } from '../errors.js';
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Checks `Authorization: Bearer <token>`. Both sides are hashed first so the constant-time
+ * comparison always runs on equal-length buffers and the token's length does not leak either.
+ */
+export function bearerAuth(token: string): onRequestAsyncHookHandler {
+  if (token.length === 0) throw new Error('the API token must not be empty');
+  const expected = digest(token);
+  return async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      throw new SagError(
+        'UNAUTHORIZED',
+        'missing Authorization header; send "Authorization: Bearer <token>"',
+      );
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1]), expected)) {
+      throw new SagError('UNAUTHORIZED', 'wrong bearer token');
+    }
+  };
+}

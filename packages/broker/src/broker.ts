@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { buildApi } from './api/server.js';
+import { resolveApiToken } from './apiToken.js';
+import type { BrokerConfig } from './config.js';
+import { ControlPlane } from './controlPlane.js';
+import { startAccessPoint } from './devices/accessPoint.js';
+import { type DeviceLink, startDeviceLink } from './devices/deviceLink.js';
+import { createMetrics } from './metrics.js';
+import { openSqliteStore } from './store/sqlite.js';
+
+export const DATABASE_FILE = 'opensag.db';
+
+export interface RunningBroker {
+  controlPlane: ControlPlane;
+  deviceLink: DeviceLink;
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 */
+  httpUrl: string;
+  /** MQTT over TCP, e.g. mqtt://127.0.0.1:1883 (WebSocket: ws://<http>/mqtt) */
+  mqttUrl: string;
+  /** host:port of the embedded access point's UDP probe responder. */
+  accessPointAddress: string;
+  token: string;
+  tokenGenerated: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens the data directory, loads the state and starts serving. */
+export async function startBroker(
+  config: BrokerConfig,
+  log: Logger = pino({ level: config.logLevel }),
+): Promise<RunningBroker> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const { token, generated } = resolveApiToken(config.dataDir, config.apiToken);
+  const store = openSqliteStore(join(config.dataDir, DATABASE_FILE));
+  const metrics = createMetrics();
+  // Bound first, so an ephemeral port (0) is known before it goes into every config.
+  const accessPoint = await startAccessPoint(config.accessPoint, log);
+  const embedded = {
+    id: 'ap-embedded',
+    address: `${hostText(config.accessPoint.host)}:${accessPoint.address.port}`,
+  };
+  const controlPlane = new ControlPlane({
+    store,
+    log,
+    metrics,
+    settings: { enabledAreas: config.enabledAreas, quotas: config.quotas },
+    compile: { accessPoints: [embedded, ...config.accessPoints].slice(0, 2), keepalive: config.keepalive },
+  });
+  let deviceLink: DeviceLink;
+  const api = buildApi({
+    controlPlane,
+    token,
+    logger: log,
+    metricsRegistry: metrics.registry,
+    rateLimit: { max: config.rateLimitPerMinute, windowMs: 60_000 },
+    // The link needs the HTTP server (for MQTT over WebSocket), so the API reaches it lazily.
+    deviceLink: { probe: (gatewayId, request) => deviceLink.probe(gatewayId, request) },
+  });
+  try {
+    deviceLink = await startDeviceLink({ controlPlane, config, log, httpServer: api.server, accessPoint });
+  } catch (err) {
+    await accessPoint.close();
+    store.close();
+    throw err;
+  }
+  try {
+    await api.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await deviceLink.close();
+    store.close();
+    throw err;
+  }
+  const address = api.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  return {
+    controlPlane,
+    deviceLink,
+    httpUrl: `http://${hostText(config.http.host)}:${port}`,
+    mqttUrl: `mqtt://${hostText(deviceLink.mqttAddress.host)}:${deviceLink.mqttAddress.port}`,
+    accessPointAddress: embedded.address,
+    token,
+    tokenGenerated: generated,
+    async close() {
+      // Devices first (no new ones, sessions closed and recorded offline, writes flushed), then
+      // HTTP, then the store they both write to.
+      await deviceLink.close();
+      await api.close();
+      controlPlane.flushDeviceWrites();
+      store.close();
+    },
+  };
+}
+
+function hostText(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { startBroker } from './broker.js';
+import { ConfigError, loadConfig } from './config.js';
+
+const HELP = `sag-broker — the OpenSAG control plane (HTTP API, device MQTT broker, store)
+
+Usage: sag-broker [options]
+
+Options (flag, then environment, then config file key):
+  --data-dir DIR         SAG_DATA_DIR       dataDir       SQLite database and API token   [./data]
+  --http HOST:PORT       SAG_HTTP           http          HTTP API, /docs, /metrics      [127.0.0.1:8080]
+  --mqtt HOST:PORT       SAG_MQTT           mqtt          device MQTT listener            [127.0.0.1:1883]
+  --access-point H:P     SAG_ACCESS_POINT   accessPoint   embedded access point (UDP)     [127.0.0.1:51821]
+  --enabled-areas LIST   SAG_ENABLED_AREAS  enabledAreas  areas accepting gateways        [china-mainland]
+  --log-level LEVEL      SAG_LOG_LEVEL      logLevel      pino level                      [info]
+  --rate-limit N         SAG_RATE_LIMIT     rateLimitPerMinute  /v1 requests per minute
+                                                          per client address              [60000]
+  --config FILE          SAG_CONFIG                       JSON config file
+                         SAG_API_TOKEN                    operator bearer token (>= 16 chars); without it a
+                                                          token is generated on first start, stored in
+                                                          DIR/api-token (mode 0600) and printed once
+  -h, --help                                              show this help
+
+The config file may also set quotas {gateways, ccns, acls, rulesPerAcl, privateCidrsPerGateway,
+rulesPerSecurityGroup}, keepalive {intervalMs, multiplier, lossWindow, holdDownMs} and
+accessPoints [{id, address, publicKey?}].
+`;
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'data-dir': { type: 'string' },
+        http: { type: 'string' },
+        mqtt: { type: 'string' },
+        'access-point': { type: 'string' },
+        'enabled-areas': { type: 'string' },
+        'log-level': { type: 'string' },
+        'rate-limit': { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`sag-broker: ${(err as Error).message}\n(see sag-broker --help)\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const flags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')) as Record<
+    string,
+    string
+  >;
+  const config = loadConfig(flags);
+  const broker = await startBroker(config);
+  const ws = broker.httpUrl.replace(/^http/, 'ws');
+  process.stdout.write(
+    `OpenSAG broker listening\n  API:  ${broker.httpUrl}/v1\n  docs: ${broker.httpUrl}/docs\n` +
+      `  MQTT: ${broker.mqttUrl} (WebSocket: ${ws}/mqtt)\n  access point: udp ${broker.accessPointAddress}\n`,
+  );
+  if (broker.tokenGenerated) {
+    process.stdout.write(
+      `  API token (stored in ${config.dataDir}/api-token, shown once): ${broker.token}\n`,
+    );
+  }
+  const stop = async () => {
+    await broker.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`sag-broker: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`sag-broker: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import type { AccessPoint, KeepaliveSettings } from './compile/types.js';
+import { AREAS, DEFAULT_QUOTAS } from './domain/index.js';
+import type { Quotas } from './domain/types.js';
+
+/** Everything the broker can be told, after flags, environment and config file are merged. */
+export interface BrokerConfig {
+  dataDir: string;
+  http: HostPort;
+  mqtt: HostPort;
+  /** UDP address of the embedded access point's probe responder. */
+  accessPoint: HostPort;
+  /** Extra access points (e.g. edges) put into every gateway's config after the embedded one. */
+  accessPoints: AccessPoint[];
+  enabledAreas: string[];
+  quotas: Quotas;
+  keepalive: KeepaliveSettings;
+  apiToken: string | null;
+  logLevel: string;
+  /** HTTP requests to /v1 one client address may make per minute. */
+  rateLimitPerMinute: number;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** A bad setting: the program prints this one line and exits. */
+export class ConfigError extends Error {
+  constructor(setting: string, problem: string) {
+    super(`configuration: ${setting}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_KEEPALIVE: KeepaliveSettings = {
+  intervalMs: 1000,
+  multiplier: 3,
+  lossWindow: 20,
+  holdDownMs: 10_000,
+};
+
+interface Source {
+  flag?: string;
+  env?: string;
+  file?: unknown;
+}
+
+/** Each setting: its flag, its environment variable, its config-file key. */
+const SETTINGS = {
+  dataDir: { flag: 'data-dir', env: 'SAG_DATA_DIR' },
+  http: { flag: 'http', env: 'SAG_HTTP' },
+  mqtt: { flag: 'mqtt', env: 'SAG_MQTT' },
+  accessPoint: { flag: 'access-point', env: 'SAG_ACCESS_POINT' },
+  enabledAreas: { flag: 'enabled-areas', env: 'SAG_ENABLED_AREAS' },
+  logLevel: { flag: 'log-level', env: 'SAG_LOG_LEVEL' },
+  rateLimitPerMinute: { flag: 'rate-limit', env: 'SAG_RATE_LIMIT' },
+  apiToken: { flag: undefined, env: 'SAG_API_TOKEN' },
+} as const;
+
+export function parseHostPort(setting: string, text: string): HostPort {
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || port > 65535)
+    throw new ConfigError(setting, `"${text}" is not host:port (e.g. 127.0.0.1:8080)`);
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}
+
+function pick(
+  name: keyof typeof SETTINGS,
+  flags: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  file: Record<string, unknown>,
+): Source {
+  const spec = SETTINGS[name];
+  return { flag: spec.flag ? flags[spec.flag] : undefined, env: env[spec.env], file: file[name] };
+}
+
+function stringSetting(setting: string, source: Source, fallback: string): string {
+  if (source.flag !== undefined) return source.flag;
+  if (source.env !== undefined && source.env !== '') return source.env;
+  if (source.file === undefined) return fallback;
+  if (typeof source.file === 'number') return String(source.file);
+  if (typeof source.file !== 'string') throw new ConfigError(setting, 'must be a string in the config file');
+  return source.file;
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('config', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('config', `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('config', `${path} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function positiveInteger(setting: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw new ConfigError(setting, 'must be a positive integer');
+  return value as number;
+}
+
+function quotasFrom(file: Record<string, unknown>): Quotas {
+  const overrides = file.quotas ?? {};
+  if (typeof overrides !== 'object' || overrides === null)
+    throw new ConfigError('quotas', 'must be an object');
+  const quotas: Quotas = { ...DEFAULT_QUOTAS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!Object.hasOwn(DEFAULT_QUOTAS, key)) {
+      throw new ConfigError(
+        `quotas.${key}`,
+        `unknown quota; known: ${Object.keys(DEFAULT_QUOTAS).join(', ')}`,
+      );
+    }
+    quotas[key as keyof Quotas] = positiveInteger(`quotas.${key}`, value);
+  }
+  return quotas;
+}
+
+function keepaliveFrom(file: Record<string, unknown>): KeepaliveSettings {
+  const overrides = file.keepalive ?? {};
+  if (typeof overrides !== 'object' || overrides === null)
+    throw new ConfigError('keepalive', 'must be an object');
+  const keepalive = { ...DEFAULT_KEEPALIVE };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!Object.hasOwn(DEFAULT_KEEPALIVE, key)) {
+      throw new ConfigError(
+        `keepalive.${key}`,
+        `unknown setting; known: ${Object.keys(DEFAULT_KEEPALIVE).join(', ')}`,
+      );
+    }
+    keepalive[key as keyof KeepaliveSettings] = positiveInteger(`keepalive.${key}`, value);
+  }
+  return keepalive;
+}
+
+function accessPointsFrom(file: Record<string, unknown>): AccessPoint[] {
+  const list = file.accessPoints ?? [];
+  if (!Array.isArray(list)) throw new ConfigError('accessPoints', 'must be a list of {id, address}');
+  return list.map((entry, index) => {
+    const setting = `accessPoints[${index}]`;
+    if (typeof entry?.id !== 'string' || typeof entry?.address !== 'string') {
+      throw new ConfigError(setting, 'needs string fields id and address (host:port)');
+    }
+    parseHostPort(`${setting}.address`, entry.address);
+    return {
+      id: entry.id,
+      address: entry.address,
+      ...(entry.publicKey ? { publicKey: String(entry.publicKey) } : {}),
+    };
+  });
+}
+
+/**
+ * Merges settings: flags win over environment (`SAG_*`), which wins over the config file
+ * (`--config FILE` or `SAG_CONFIG`). Throws ConfigError naming the first bad setting.
+ */
+export function loadConfig(
+  flags: Record<string, string>,
+  env: NodeJS.ProcessEnv = process.env,
+): BrokerConfig {
+  const file = readConfigFile(flags.config ?? env.SAG_CONFIG);
+  const get = (name: keyof typeof SETTINGS, fallback: string) =>
+    stringSetting(SETTINGS[name].flag ?? name, pick(name, flags, env, file), fallback);
+
+  const enabledAreas = get('enabledAreas', 'china-mainland')
+    .split(',')
+    .map((area) => area.trim())
+    .filter(Boolean);
+  for (const area of enabledAreas) {
+    if (!Object.hasOwn(AREAS, area)) {
+      throw new ConfigError(
+        'enabled-areas',
+        `unknown area "${area}"; known: ${Object.keys(AREAS).join(', ')}`,
+      );
+    }
+  }
+  const apiToken = get('apiToken', '') || null;
+  if (apiToken !== null && apiToken.length < 16) {
+    throw new ConfigError('SAG_API_TOKEN', 'must be at least 16 characters');
+  }
+  return {
+    dataDir: get('dataDir', './data'),
+    http: parseHostPort('http', get('http', '127.0.0.1:8080')),
+    mqtt: parseHostPort('mqtt', get('mqtt', '127.0.0.1:1883')),
+    accessPoint: parseHostPort('access-point', get('accessPoint', '127.0.0.1:51821')),
+    accessPoints: accessPointsFrom(file),
+    enabledAreas,
+    quotas: quotasFrom(file),
+    keepalive: keepaliveFrom(file),
+    apiToken,
+    logLevel: get('logLevel', 'info'),
+    rateLimitPerMinute: positiveInteger('rate-limit', Number(get('rateLimitPerMinute', '60000'))),
+  };
+}

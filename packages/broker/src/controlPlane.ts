@@ -1,0 +1,493 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type AccessRequest, type AccessResult, analyzeAccess } from './compile/access.js';
+import { compileGatewayConfig } from './compile/gatewayConfig.js';
+import { nextConfigRecord } from './compile/revision.js';
+import { type CenRoute, cenRouteTable } from './compile/routes.js';
+import { changeScope, gatewaysInScope } from './compile/scope.js';
+import type { CompileSettings, GatewayConfig } from './compile/types.js';
+import { DeviceStateWriter } from './devices/stateWriter.js';
+import { applyChangeset } from './domain/apply.js';
+import { AREAS, areaOfRegion, isLocked } from './domain/index.js';
+import type {
+  Changeset,
+  DomainSettings,
+  EntityKind,
+  EntityKinds,
+  Gateway,
+  OperationContext,
+  Topology,
+} from './domain/types.js';
+import { SagError } from './errors.js';
+import { type BrokerMetrics, createMetrics } from './metrics.js';
+import type {
+  CompiledConfigRecord,
+  DeviceStateRecord,
+  EventQuery,
+  NewEvent,
+  Page,
+  Store,
+  StoredEvent,
+} from './store/store.js';
+
+export interface GatewayView extends Gateway {
+  locked: boolean;
+  presence: 'online' | 'offline';
+}
+
+export interface TunnelStatus {
+  accessPoint: string;
+  role: string;
+  state: string;
+  rttMs: number | null;
+  lossPct: number | null;
+  jitterMs: number | null;
+}
+
+export interface GatewayStatus {
+  gatewayId: string;
+  lifecycle: Gateway['lifecycle'];
+  locked: boolean;
+  presence: 'online' | 'offline';
+  lastSeenAt: string | null;
+  desiredRevision: number | null;
+  appliedRevision: number | null;
+  sync: 'in-sync' | 'pending' | 'failed';
+  syncError: string | null;
+  tunnels: TunnelStatus[];
+  ports: unknown[];
+}
+
+export interface CompiledConfigView {
+  gatewayId: string;
+  revision: number;
+  hash: string;
+  compiledAt: string;
+  config: GatewayConfig;
+}
+
+export interface ControlPlaneOptions {
+  store: Store;
+  settings: DomainSettings;
+  compile: CompileSettings;
+  log: Logger;
+  metrics?: BrokerMetrics;
+  /** The clock; injectable so expiry can be tested. */
+  now?: () => Date;
+  /** How long device state and device events may wait in memory before one batched write. */
+  deviceWriteDelayMs?: number;
+}
+
+/** Called with every gateway config whose content changed, after it is durable. */
+export type ConfigListener = (record: CompiledConfigRecord) => void;
+
+/** One entity a mutation wrote or removed, with its value before and after (null when absent). */
+export type EntityChange = {
+  [K in EntityKind]: { kind: K; id: string; before: EntityKinds[K] | null; after: EntityKinds[K] | null };
+}[EntityKind];
+
+/** What a durable mutation did, for those who react to it (the device link disconnects, activates...). */
+export interface CommittedMutation {
+  action: string;
+  actor: string;
+  at: Date;
+  changes: EntityChange[];
+  configs: CompiledConfigRecord[];
+  removedConfigs: string[];
+}
+
+export type CommitListener = (mutation: CommittedMutation) => void;
+
+/** What the device link may change in a device's runtime state. */
+export type DeviceStatePatch = Partial<Omit<DeviceStateRecord, 'gatewayId' | 'serialNumber' | 'sync'>>;
+
+/** A device event as the device link reports it; the control plane stamps time, actor and gateway. */
+export interface DeviceEventInput {
+  action: string;
+  details?: Record<string, unknown>;
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function newId(prefix: string): string {
+  const bytes = randomBytes(12);
+  let suffix = '';
+  for (const byte of bytes) suffix += ID_ALPHABET[byte % ID_ALPHABET.length];
+  return `${prefix}-${suffix}`;
+}
+
+const COLLECTION: { [K in EntityKind]: (t: Topology) => Map<string, EntityKinds[K]> } = {
+  gateway: (t) => t.gateways,
+  ccn: (t) => t.ccns,
+  cen: (t) => t.cens,
+  vpc: (t) => t.vpcs,
+  instance: (t) => t.instances,
+  securityGroup: (t) => t.securityGroups,
+  acl: (t) => t.acls,
+};
+
+const KIND_WORD: Record<EntityKind, string> = {
+  gateway: 'gateway',
+  ccn: 'CCN',
+  cen: 'CEN',
+  vpc: 'VPC',
+  instance: 'instance',
+  securityGroup: 'security group',
+  acl: 'ACL',
+};
+
+const MAX_PAGE = 500;
+const DEFAULT_PAGE = 50;
+
+function encodeCursor(entity: { createdAt: string; id: string }): string {
+  return Buffer.from(`${entity.createdAt}|${entity.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!createdAt || !id)
+    throw new SagError('VALIDATION', 'querystring/cursor is not a cursor this API returned');
+  return { createdAt, id };
+}
+
+function byCreation(a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number {
+  return a.createdAt < b.createdAt
+    ? -1
+    : a.createdAt > b.createdAt
+      ? 1
+      : a.id < b.id
+        ? -1
+        : a.id > b.id
+          ? 1
+          : 0;
+}
+
+/**
+ * The control plane's service layer: it holds the topology in memory (loaded once from the store),
+ * runs pure domain operations against it, commits each mutation durably, and recompiles only the
+ * gateways a mutation can affect.
+ */
+export class ControlPlane {
+  readonly topology: Topology;
+  readonly settings: DomainSettings;
+  readonly metrics: BrokerMetrics;
+  private readonly store: Store;
+  private readonly compileSettings: CompileSettings;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly configs: Map<string, CompiledConfigRecord>;
+  private readonly deviceStates: Map<string, DeviceStateRecord>;
+  private readonly configListeners: ConfigListener[] = [];
+  private readonly commitListeners: CommitListener[] = [];
+  private readonly deviceWriter: DeviceStateWriter;
+  /** serial number → gateway id; rebuilt after a mutation touches gateways. */
+  private serialIndex: Map<string, string> | null = null;
+
+  constructor(options: ControlPlaneOptions) {
+    this.store = options.store;
+    this.settings = options.settings;
+    this.compileSettings = options.compile;
+    this.log = options.log;
+    this.metrics = options.metrics ?? createMetrics();
+    this.now = options.now ?? (() => new Date());
+    this.topology = this.store.loadTopology();
+    this.configs = this.store.loadConfigs();
+    this.deviceStates = this.store.loadDeviceStates();
+    // No device is connected to a broker that has just started, whatever was stored before a crash.
+    for (const state of this.deviceStates.values()) state.presence = 'offline';
+    this.deviceWriter = new DeviceStateWriter(this.store, this.log, options.deviceWriteDelayMs);
+  }
+
+  onConfigChanged(listener: ConfigListener): void {
+    this.configListeners.push(listener);
+  }
+
+  /** Called after each durable mutation, before the config listeners. */
+  onCommitted(listener: CommitListener): void {
+    this.commitListeners.push(listener);
+  }
+
+  mutate<T = unknown>(
+    actor: string,
+    operation: (topology: Topology, ctx: OperationContext) => Changeset,
+  ): T | null {
+    const at = this.now();
+    const changeset = operation(this.topology, { now: at, newId, settings: this.settings });
+    const scope = changeScope(this.topology, changeset.changes);
+    const before = changeset.changes.map((c) => {
+      const id = c.op === 'put' ? c.value.id : c.id;
+      return { kind: c.kind, id, value: COLLECTION[c.kind](this.topology).get(id) ?? null };
+    });
+    const inverse = applyChangeset(this.topology, changeset);
+    const started = performance.now();
+    let configs: CompiledConfigRecord[];
+    let recompiled: number;
+    const removedConfigs = changeset.changes
+      .filter((c) => c.op === 'delete' && c.kind === 'gateway' && this.configs.has(c.id))
+      .map((c) => (c as { id: string }).id);
+    try {
+      const gatewayIds = gatewaysInScope(this.topology, scope);
+      recompiled = gatewayIds.size;
+      configs = this.recompile(gatewayIds, at);
+      this.store.commit({ changeset, actor, at, configs, removedConfigs });
+    } catch (err) {
+      // The store refused the write: put memory back exactly as it was so both agree.
+      applyChangeset(this.topology, { changes: inverse, audit: changeset.audit });
+      throw err;
+    }
+    const compileSeconds = (performance.now() - started) / 1000;
+    for (const id of removedConfigs) this.configs.delete(id);
+    for (const record of configs) this.configs.set(record.gatewayId, record);
+    if (changeset.changes.some((c) => c.kind === 'gateway')) this.serialIndex = null;
+    for (const c of changeset.changes) {
+      if (c.op === 'delete' && c.kind === 'gateway') {
+        this.deviceStates.delete(c.id);
+        this.deviceWriter.forget(c.id);
+      }
+    }
+    this.metrics.mutations.inc({ action: changeset.audit.action });
+    this.metrics.gatewaysRecompiled.inc(recompiled);
+    this.metrics.configRevisions.inc(configs.length);
+    this.metrics.lastMutationRecompiled.set(recompiled);
+    this.metrics.compileSeconds.observe(compileSeconds);
+    this.log.info(
+      {
+        action: changeset.audit.action,
+        resourceId: changeset.audit.resourceId,
+        actor,
+        recompiled,
+        newRevisions: configs.length,
+        compileMs: Math.round(compileSeconds * 1e4) / 10,
+      },
+      'mutation committed',
+    );
+    const committed: CommittedMutation = {
+      action: changeset.audit.action,
+      actor,
+      at,
+      changes: before.map(
+        ({ kind, id, value }) =>
+          ({
+            kind,
+            id,
+            before: value,
+            after: COLLECTION[kind](this.topology).get(id) ?? null,
+          }) as EntityChange,
+      ),
+      configs,
+      removedConfigs,
+    };
+    for (const listener of this.commitListeners) this.notify(listener, committed);
+    for (const record of configs) for (const listener of this.configListeners) this.notify(listener, record);
+    return this.resultOf<T>(changeset);
+  }
+
+  /** The mutation is durable whatever a listener does, so a listener's failure is only logged. */
+  private notify<A>(listener: (arg: A) => void, arg: A): void {
+    try {
+      listener(arg);
+    } catch (err) {
+      this.log.error({ err }, 'a mutation listener failed');
+    }
+  }
+
+  private recompile(gatewayIds: Iterable<string>, at: Date): CompiledConfigRecord[] {
+    const records: CompiledConfigRecord[] = [];
+    for (const id of gatewayIds) {
+      const config = compileGatewayConfig(this.topology, id, this.compileSettings);
+      const record = nextConfigRecord(this.configs.get(id), config, at);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
+  private resultOf<T>(changeset: Changeset): T | null {
+    const { resourceType, resourceId } = changeset.audit;
+    const entity = COLLECTION[resourceType](this.topology).get(resourceId);
+    return (entity as T | undefined) ?? null;
+  }
+
+  get<K extends EntityKind>(kind: K, id: string): EntityKinds[K] {
+    const entity = COLLECTION[kind](this.topology).get(id);
+    if (!entity) throw new SagError('NOT_FOUND', `${KIND_WORD[kind]} ${id} not found`, { kind, id });
+    return entity;
+  }
+
+  list<K extends EntityKind>(
+    kind: K,
+    page: { limit?: number; cursor?: string },
+    filter?: (entity: EntityKinds[K]) => boolean,
+  ): Page<EntityKinds[K]> {
+    const limit = Math.min(Math.max(page.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
+    let entities = [...COLLECTION[kind](this.topology).values()];
+    if (filter) entities = entities.filter(filter);
+    entities.sort(byCreation);
+    const after = page.cursor ? decodeCursor(page.cursor) : null;
+    const start = after ? entities.findIndex((e) => byCreation(e, after) > 0) : 0;
+    const items = start < 0 ? [] : entities.slice(start, start + limit);
+    const more = start >= 0 && start + limit < entities.length;
+    return { items, nextCursor: more ? encodeCursor(items[items.length - 1]) : null };
+  }
+
+  /** The gateway a device serial number is bound to, if any. */
+  gatewayBySerial(serialNumber: string): Gateway | undefined {
+    if (!this.serialIndex) {
+      this.serialIndex = new Map();
+      for (const g of this.topology.gateways.values())
+        if (g.serialNumber) this.serialIndex.set(g.serialNumber, g.id);
+    }
+    const id = this.serialIndex.get(serialNumber);
+    return id === undefined ? undefined : this.topology.gateways.get(id);
+  }
+
+  isLocked(gateway: Gateway): boolean {
+    return isLocked(gateway, this.now());
+  }
+
+  /** A gateway's device runtime state as last recorded. */
+  deviceState(gatewayId: string): DeviceStateRecord | undefined {
+    return this.deviceStates.get(gatewayId);
+  }
+
+  /**
+   * Updates a device's runtime state in memory at once and queues it, with its events, for the
+   * next batched write (see DeviceStateWriter). Null when the gateway no longer exists.
+   */
+  recordDevice(
+    gatewayId: string,
+    serialNumber: string,
+    patch: DeviceStatePatch,
+    events: DeviceEventInput[] = [],
+  ): DeviceStateRecord | null {
+    if (!this.topology.gateways.has(gatewayId)) return null;
+    const previous = this.deviceStates.get(gatewayId) ?? emptyDeviceState(gatewayId, serialNumber);
+    const next: DeviceStateRecord = { ...previous, ...patch, gatewayId, serialNumber };
+    next.sync = syncOf(this.configs.get(gatewayId), next);
+    this.deviceStates.set(gatewayId, next);
+    this.deviceWriter.put(next);
+    this.recordDeviceEvents(gatewayId, serialNumber, events);
+    return next;
+  }
+
+  /** Queues device events (tunnel up/down, ...) for the next batched write. */
+  recordDeviceEvents(gatewayId: string, serialNumber: string, events: DeviceEventInput[]): void {
+    if (events.length === 0) return;
+    const at = this.now();
+    const stamped: NewEvent[] = events.map((e) => ({
+      at,
+      category: 'device',
+      action: e.action,
+      actor: `device:${serialNumber}`,
+      resourceType: 'gateway',
+      resourceId: gatewayId,
+      details: { serialNumber, ...e.details },
+    }));
+    this.deviceWriter.append(stamped);
+  }
+
+  /** Writes queued device state and events now (before the store closes, and in tests). */
+  flushDeviceWrites(): void {
+    this.deviceWriter.flush();
+  }
+
+  gatewayView(gateway: Gateway): GatewayView {
+    const device = this.deviceStates.get(gateway.id);
+    return { ...gateway, locked: isLocked(gateway, this.now()), presence: device?.presence ?? 'offline' };
+  }
+
+  gatewayStatus(id: string): GatewayStatus {
+    const gateway = this.get('gateway', id);
+    const device = this.deviceStates.get(id);
+    const desired = this.configs.get(id);
+    const report = (device?.report ?? {}) as { tunnels?: TunnelStatus[]; ports?: unknown[] };
+    const appliedRevision = device?.appliedRevision ?? null;
+    const sync = syncOf(desired, device);
+    return {
+      gatewayId: id,
+      lifecycle: gateway.lifecycle,
+      locked: isLocked(gateway, this.now()),
+      presence: device?.presence ?? 'offline',
+      lastSeenAt: device?.lastSeenAt ?? null,
+      desiredRevision: desired?.revision ?? null,
+      appliedRevision,
+      sync,
+      syncError: sync === 'failed' ? (device?.syncError ?? null) : null,
+      tunnels: report.tunnels ?? [],
+      ports: report.ports ?? [],
+    };
+  }
+
+  gatewayConfig(id: string): CompiledConfigView {
+    this.get('gateway', id);
+    const record = this.configs.get(id);
+    if (!record) {
+      throw new SagError('NOT_FOUND', `gateway ${id} has no compiled config yet`, { id });
+    }
+    return { ...record, config: record.config as GatewayConfig };
+  }
+
+  /** The latest compiled config of a gateway, if any (used by the device link). */
+  configRecord(id: string): CompiledConfigRecord | undefined {
+    return this.configs.get(id);
+  }
+
+  cenRoutes(cenId: string): CenRoute[] {
+    this.get('cen', cenId);
+    return cenRouteTable(this.topology, cenId, areaOfRegion);
+  }
+
+  accessTest(request: AccessRequest): AccessResult {
+    return analyzeAccess(
+      this.topology,
+      (gatewayId) => {
+        const gateway = this.topology.gateways.get(gatewayId);
+        return gateway ? this.gatewayStatus(gatewayId) : undefined;
+      },
+      { ...request, now: this.now() },
+      areaOfRegion,
+    );
+  }
+
+  events(query: EventQuery): Page<StoredEvent> {
+    // Device events are batched; a reader must see everything recorded before it asked.
+    this.deviceWriter.flush();
+    return this.store.listEvents(query);
+  }
+
+  areas(): { area: string; regions: string[]; enabled: boolean }[] {
+    return Object.entries(AREAS).map(([area, regions]) => ({
+      area,
+      regions: [...regions],
+      enabled: this.settings.enabledAreas.includes(area),
+    }));
+  }
+}
+
+function emptyDeviceState(gatewayId: string, serialNumber: string): DeviceStateRecord {
+  return {
+    gatewayId,
+    serialNumber,
+    presence: 'offline',
+    lastSeenAt: null,
+    appliedRevision: null,
+    appliedHash: null,
+    sync: 'pending',
+    syncError: null,
+    failedRevision: null,
+    report: {},
+  };
+}
+
+/**
+ * `failed` only while the device refused the revision that is desired now (a newer revision is
+ * pending again); `in-sync` when it applied exactly the desired revision and content.
+ */
+function syncOf(
+  desired: CompiledConfigRecord | undefined,
+  device: DeviceStateRecord | undefined,
+): GatewayStatus['sync'] {
+  if (!desired) return 'in-sync';
+  if (device?.failedRevision === desired.revision) return 'failed';
+  const sameContent = device?.appliedHash == null || device.appliedHash === desired.hash;
+  return device?.appliedRevision === desired.revision && sameContent ? 'in-sync' : 'pending';
+}
