@@ -107,9 +107,9 @@ class MemoryStore implements Store {
     );
   }
 
-  putDeviceState(state: DeviceStateRecord): void {
+  putDeviceStates(states: DeviceStateRecord[]): void {
     this.assertOpen();
-    this.deviceStates.set(state.gatewayId, toDeviceStateRow(state));
+    for (const state of states) this.deviceStates.set(state.gatewayId, toDeviceStateRow(state));
   }
 
   /**

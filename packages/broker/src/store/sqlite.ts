@@ -148,6 +148,7 @@ class SqliteStoreImpl implements SqliteStore {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly commitTransaction: (mutation: Mutation) => StoredEvent;
   private readonly appendTransaction: (events: NewEvent[]) => StoredEvent[];
+  private readonly putDeviceStatesTransaction: (states: DeviceStateRecord[]) => void;
 
   constructor(
     private readonly db: Connection,
@@ -161,6 +162,9 @@ class SqliteStoreImpl implements SqliteStore {
       return this.insertEvent(auditEvent(mutation));
     });
     this.appendTransaction = db.transaction((events: NewEvent[]) => events.map((e) => this.insertEvent(e)));
+    this.putDeviceStatesTransaction = db.transaction((states: DeviceStateRecord[]) => {
+      for (const state of states) this.statements.putDeviceState.run(toDeviceStateRow(state));
+    });
   }
 
   loadTopology(): Topology {
@@ -207,8 +211,8 @@ class SqliteStoreImpl implements SqliteStore {
     );
   }
 
-  putDeviceState(state: DeviceStateRecord): void {
-    this.statements.putDeviceState.run(toDeviceStateRow(state));
+  putDeviceStates(states: DeviceStateRecord[]): void {
+    this.putDeviceStatesTransaction(states);
   }
 
   async backup(path: string): Promise<void> {

@@ -22,7 +22,8 @@ export interface Store {
   listEvents(query: EventQuery): Page<StoredEvent>;
   /** Runtime state reported by a device, kept so status survives a broker restart. */
   loadDeviceStates(): Map<string, DeviceStateRecord>;
-  putDeviceState(state: DeviceStateRecord): void;
+  /** Writes the latest state of several gateways in one transaction. */
+  putDeviceStates(states: DeviceStateRecord[]): void;
   /** Copies the database to `path` while it stays writable (SQLite online backup). */
   backup(path: string): Promise<void>;
   close(): void;

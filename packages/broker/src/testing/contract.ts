@@ -166,14 +166,14 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
     });
 
     it('keeps the latest device state of each gateway', () => {
-      store.putDeviceState(sampleDeviceState('sag-2', 'SN-2'));
-      store.putDeviceState(sampleDeviceState('sag-1', 'SN-1'));
+      store.putDeviceStates([sampleDeviceState('sag-2', 'SN-2')]);
+      store.putDeviceStates([sampleDeviceState('sag-1', 'SN-1')]);
       const offline = {
         ...sampleDeviceState('sag-1', 'SN-1'),
         presence: 'offline' as const,
         sync: 'pending' as const,
       };
-      store.putDeviceState(offline);
+      store.putDeviceStates([offline]);
       expect(reopen().loadDeviceStates()).toEqual(
         new Map([
           ['sag-1', offline],
@@ -332,7 +332,7 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
           configs: [{ ...sampleConfig('sag-p', 1), config: hostile() }],
         });
         store.appendEvents([{ ...deviceEvent(0), details: hostile() }]);
-        store.putDeviceState({ ...sampleDeviceState('sag-p', 'SN-P'), report: hostile() });
+        store.putDeviceStates([{ ...sampleDeviceState('sag-p', 'SN-P'), report: hostile() }]);
         reopen();
         const loaded = [
           store.loadTopology().gateways.get('sag-p')?.ports,
@@ -356,7 +356,7 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
       store.commit(gatewayMutation(sampleGateway('sag-1', { serialNumber: 'SN-1' })));
       store.commit(sampleMutation([{ op: 'put', kind: 'vpc', value: sampleVpc('vpc-1') }]));
       store.appendEvents([deviceEvent(0)]);
-      store.putDeviceState(sampleDeviceState('sag-1', 'SN-1'));
+      store.putDeviceStates([sampleDeviceState('sag-1', 'SN-1')]);
       const path = join(scratch, `backup-${Date.now()}-${Math.random()}.db`);
       await store.backup(path);
       const copy = openSqliteStore(path);

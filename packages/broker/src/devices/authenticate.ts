@@ -1,0 +1,110 @@
+import { isValidSerialNumber, PROOF_MAX_SKEW_MS, parseTopic, verifyProof } from '@opensag/proto';
+import type { AuthenticateError, Client, ConnectPacket } from 'aedes';
+import type { DeviceLinkContext } from './context.js';
+import { DEFAULT_FAILURE_LIMIT, FailureLimit, type FailureLimitOptions } from './failureLimit.js';
+import { NonceCache } from './nonceCache.js';
+import { addressOf } from './sessions.js';
+
+export interface AuthenticateOptions {
+  failureLimit?: FailureLimitOptions;
+  /** Proofs are accepted within this many milliseconds of the broker's clock. */
+  skewMs?: number;
+}
+
+/** The Last Will is only ever the OFFLINE presence message: a few bytes. */
+const MAX_WILL_BYTES = 256;
+const NOT_AUTHORIZED = 5;
+
+type Refusal =
+  | 'rate-limited'
+  | 'client-id-mismatch'
+  | 'invalid-serial'
+  | 'unknown-serial'
+  | 'missing-proof'
+  | 'malformed'
+  | 'stale'
+  | 'bad-signature'
+  | 'replayed'
+  | 'replay-cache-full'
+  | 'bad-will';
+
+/**
+ * CONNECT checks of SPEC §5: clientId = username = a bound serial number, password = a fresh
+ * Ed25519 proof by the bound key, each nonce once, failures limited per source address.
+ */
+export function createConnectGuards(ctx: DeviceLinkContext, options: AuthenticateOptions = {}) {
+  const skewMs = options.skewMs ?? PROOF_MAX_SKEW_MS;
+  const nonces = new NonceCache(skewMs);
+  const failures = new FailureLimit(options.failureLimit ?? DEFAULT_FAILURE_LIMIT);
+  const willProblems = new WeakMap<Client, string>();
+
+  /** Sessions are always clean (the broker re-sends config on hello) and the Will is checked here. */
+  function preConnect(
+    client: Client,
+    packet: ConnectPacket,
+    callback: (error: Error | null, ok: boolean) => void,
+  ) {
+    packet.clean = true;
+    const will = packet.will;
+    if (will) {
+      const topic = parseTopic(will.topic);
+      const ownPresence =
+        topic?.side === 'device' && topic.kind === 'presence' && topic.serialNumber === packet.clientId;
+      const size = will.payload?.length ?? 0;
+      if (!ownPresence) willProblems.set(client, 'the Will topic must be the device own presence topic');
+      else if ((will.qos ?? 0) > 1) willProblems.set(client, 'the Will must use QoS 0 or 1');
+      else if (size > MAX_WILL_BYTES) willProblems.set(client, `the Will payload is ${size} bytes`);
+      will.retain = false;
+    }
+    callback(null, true);
+  }
+
+  function authenticate(
+    client: Client,
+    username: Readonly<string | undefined>,
+    password: Readonly<Buffer | undefined>,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ) {
+    const address = addressOf(client);
+    const now = ctx.nowMs();
+    const refuse = (reason: Refusal, detail?: string) => {
+      if (reason !== 'rate-limited') failures.fail(address, now);
+      ctx.log.warn(
+        { reason, detail, serialNumber: shown(username), clientId: shown(client.id), address },
+        `device connection refused: ${reason}`,
+      );
+      const error = new Error(`not authorized: ${reason}`) as AuthenticateError;
+      error.returnCode = NOT_AUTHORIZED;
+      done(error, false);
+    };
+
+    if (failures.blocked(address, now)) return refuse('rate-limited');
+    if (client.id !== username) return refuse('client-id-mismatch');
+    if (!isValidSerialNumber(username)) return refuse('invalid-serial');
+    const gateway = ctx.controlPlane.gatewayBySerial(username);
+    if (!gateway?.publicKey) return refuse('unknown-serial');
+    if (!password || password.length === 0 || password.length > 512) return refuse('missing-proof');
+    const willProblem = willProblems.get(client);
+    if (willProblem) return refuse('bad-will', willProblem);
+    let verdict: ReturnType<typeof verifyProof>;
+    try {
+      verdict = verifyProof(username, password.toString('utf8'), gateway.publicKey, now, skewMs);
+    } catch {
+      return refuse('malformed');
+    }
+    if (!verdict.ok) return refuse(verdict.reason);
+    const seen = nonces.remember(`${username}|${verdict.nonce}`, verdict.millis, now);
+    if (seen === 'replayed') return refuse('replayed');
+    if (seen === 'full') return refuse('replay-cache-full');
+    ctx.sessions.admit(client, username, gateway.id, address, new Date(now));
+    ctx.log.debug({ serialNumber: username, gatewayId: gateway.id, address }, 'device authenticated');
+    done(null, true);
+  }
+
+  return { preConnect, authenticate };
+}
+
+/** A client-supplied identifier as safe to log: a string of bounded length, or null. */
+function shown(value: unknown): string | null {
+  return typeof value === 'string' ? value.slice(0, 80) : null;
+}

@@ -1,0 +1,127 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { createServer, type Server as TcpServer } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { LIMITS } from '@opensag/proto';
+import { Aedes, type AedesOptions } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { HostPort } from '../config.js';
+
+/**
+ * The embedded MQTT broker's limits, each chosen on purpose (documented in docs/protocol.md).
+ * Device topics have 5 levels and QoS 0/1 only, so everything beyond that is hostile.
+ */
+export const MQTT_LIMITS = {
+  /** A device that stops reading is dropped after 20 s so it cannot stall delivery to others. */
+  drainTimeout: 20_000,
+  /** Protocol topics have 5 levels; 8 refuses deep topics long before the router sees them. */
+  maxTopicLevels: 8,
+  /** Keepalive must be 1–300 s: 0 (no keepalive) would hide a dead device from presence. */
+  keepaliveLimit: 300,
+  /** A connection has 10 s to send CONNECT, so idle sockets cannot pile up. */
+  connectTimeout: 10_000,
+  /** A device sends SUBSCRIBE and hello right after CONNECT; more than 16 early packets is a flood. */
+  queueLimit: 16,
+  /** The longest serial number (only MQTT 3.1 clients are checked by aedes; 3.1.1 by authenticate). */
+  maxClientsIdLength: 64,
+  /** Devices never use QoS 2 (refused by authorize); a small cap bounds what a client can park. */
+  maxInflightInbound: 16,
+  /** WebSocket frames above one protocol payload plus headroom are refused by ws itself. */
+  maxWebSocketFrameBytes: LIMITS.maxPayloadBytes + 64 * 1024,
+} as const;
+
+export type MqttHandlers = Pick<
+  AedesOptions,
+  'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward' | 'published'
+>;
+
+export interface MqttServer {
+  aedes: Aedes;
+  /** Where the TCP listener is bound (port 0 in the request gives an ephemeral one here). */
+  tcpAddress: HostPort;
+  /** Stops accepting TCP connections and WebSocket upgrades at once; existing clients stay. */
+  stopAccepting(): void;
+  /** Closes every client and the broker itself. */
+  close(): Promise<void>;
+}
+
+export const WEBSOCKET_PATH = '/mqtt';
+
+/** Starts aedes on TCP and, when an HTTP server is given, as WebSocket at `/mqtt` on it. */
+export async function startMqttServer(options: {
+  tcp: HostPort;
+  httpServer?: HttpServer;
+  handlers: MqttHandlers;
+}): Promise<MqttServer> {
+  const { maxWebSocketFrameBytes, ...aedesLimits } = MQTT_LIMITS;
+  const aedes = await Aedes.createBroker({ ...aedesLimits, ...options.handlers });
+  const tcp = createServer((socket) => aedes.handle(socket));
+  try {
+    await listen(tcp, options.tcp);
+  } catch (err) {
+    await closeAedes(aedes);
+    throw err;
+  }
+  const ws = options.httpServer ? attachWebSocket(options.httpServer, aedes, maxWebSocketFrameBytes) : null;
+  const address = tcp.address();
+  const tcpAddress =
+    typeof address === 'object' && address ? { host: options.tcp.host, port: address.port } : options.tcp;
+  // Each listener's close resolves only once its last connection ended, i.e. after aedes closed them.
+  let listenersClosed: Promise<void> | null = null;
+  const stopAccepting = () => {
+    listenersClosed ??= Promise.all([
+      new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ws?.stop(),
+    ]).then(() => undefined);
+  };
+  return {
+    aedes,
+    tcpAddress,
+    stopAccepting,
+    async close() {
+      // Stop the door first, then let aedes close each client (Wills, offline), then the listeners.
+      stopAccepting();
+      await closeAedes(aedes);
+      await listenersClosed;
+    },
+  };
+}
+
+function listen(server: TcpServer, at: HostPort): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeAedes(aedes: Aedes): Promise<void> {
+  return new Promise((resolve) => aedes.close(() => resolve()));
+}
+
+/** MQTT over WebSocket: upgrades on `/mqtt` become duplex streams handed to aedes. */
+function attachWebSocket(httpServer: HttpServer, aedes: Aedes, maxPayload: number) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== WEBSOCKET_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (websocket) => {
+      const stream = createWebSocketStream(websocket);
+      // A stream error (bad frame, reset) is the client's problem, not the broker's.
+      stream.on('error', () => stream.destroy());
+      aedes.handle(stream, req);
+    });
+  };
+  httpServer.on('upgrade', onUpgrade);
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        httpServer.off('upgrade', onUpgrade);
+        wss.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { cloudTopic, encodeCommand, encodeDesiredConfig } from '@opensag/proto';
+import type { GatewayConfig } from '../compile/types.js';
+import type { CommittedMutation } from '../controlPlane.js';
+import type { Gateway } from '../domain/types.js';
+import type { CompiledConfigRecord } from '../store/store.js';
+import type { DeviceLinkContext } from './context.js';
+
+export interface PushOptions {
+  /** First retry of an unacked config; doubles up to `maxRetryMs`. */
+  initialRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+interface Outstanding {
+  revision: number;
+  hash: string;
+  attempts: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Config push (SPEC §5): the desired config goes to an active, unlocked gateway's connected
+ * device whenever what it applied differs from what is desired, and is re-sent with exponential
+ * backoff until the device acks it or goes away. Nothing is polled: every trigger is an event
+ * (new revision, activation, renewal, hello).
+ */
+export class ConfigPush {
+  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly initialRetryMs: number;
+  private readonly maxRetryMs: number;
+
+  constructor(
+    private readonly ctx: DeviceLinkContext,
+    options: PushOptions = {},
+  ) {
+    this.initialRetryMs = options.initialRetryMs ?? 1000;
+    this.maxRetryMs = options.maxRetryMs ?? 60_000;
+  }
+
+  /** Sends the desired config now if the device needs it and may have it. */
+  reconcile(gatewayId: string): void {
+    const target = this.target(gatewayId);
+    if (!target) {
+      this.cancel(gatewayId);
+      return;
+    }
+    const current = this.outstanding.get(gatewayId);
+    if (current && current.revision === target.record.revision && current.hash === target.record.hash) return;
+    this.cancel(gatewayId);
+    this.send(gatewayId, 1);
+  }
+
+  /** The device answered for `revision` (applied or not): stop re-sending it. */
+  acked(gatewayId: string, revision: number): void {
+    if (this.outstanding.get(gatewayId)?.revision === revision) this.cancel(gatewayId);
+  }
+
+  /** Stops re-sending (the device went away; its hello will say what it needs). */
+  cancel(gatewayId: string): void {
+    const current = this.outstanding.get(gatewayId);
+    if (!current) return;
+    clearTimeout(current.timer);
+    this.outstanding.delete(gatewayId);
+  }
+
+  /** Tells a connected device its gateway is active (idempotent on the device). */
+  sendActivation(gateway: Gateway): void {
+    const session = gateway.serialNumber ? this.ctx.sessions.bySerial(gateway.serialNumber) : undefined;
+    if (!session || gateway.lifecycle !== 'active') return;
+    const payload = encodeCommand({
+      commandId: randomUUID(),
+      activation: {
+        gatewayId: gateway.id,
+        activatedAtMs: gateway.activatedAt ? Date.parse(gateway.activatedAt) : 0,
+        expiresAtMs: gateway.expiresAt ? Date.parse(gateway.expiresAt) : 0,
+      },
+    });
+    this.publish(session.serialNumber, 'cmd', payload, { gatewayId: gateway.id, command: 'activation' });
+  }
+
+  /** Reacts to a durable mutation: activation sends the notice and the first config at once. */
+  onCommitted(mutation: CommittedMutation): void {
+    for (const change of mutation.changes) {
+      if (change.kind !== 'gateway') continue;
+      if (!change.after) {
+        this.cancel(change.id);
+        continue;
+      }
+      if (change.after.lifecycle === 'active' && change.before?.lifecycle !== 'active') {
+        this.sendActivation(change.after);
+      }
+      // Also covers renewal (a locked gateway unlocks) and rebinding.
+      this.reconcile(change.id);
+    }
+  }
+
+  close(): void {
+    for (const id of [...this.outstanding.keys()]) this.cancel(id);
+  }
+
+  private target(gatewayId: string): { record: CompiledConfigRecord; serialNumber: string } | null {
+    const cp = this.ctx.controlPlane;
+    const gateway = cp.topology.gateways.get(gatewayId);
+    if (!gateway?.serialNumber || gateway.lifecycle !== 'active' || cp.isLocked(gateway)) return null;
+    if (!this.ctx.sessions.bySerial(gateway.serialNumber)) return null;
+    const record = cp.configRecord(gatewayId);
+    if (!record) return null;
+    const device = cp.deviceState(gatewayId);
+    if (device?.appliedRevision === record.revision && device.appliedHash === record.hash) return null;
+    // The device refused this very revision; re-sending it would fail the same way.
+    if (device?.failedRevision === record.revision) return null;
+    return { record, serialNumber: gateway.serialNumber };
+  }
+
+  private send(gatewayId: string, attempt: number): void {
+    const target = this.target(gatewayId);
+    if (!target) {
+      this.cancel(gatewayId);
+      return;
+    }
+    const { record, serialNumber } = target;
+    const payload = encodeDesiredConfig({
+      ...(record.config as GatewayConfig),
+      revision: record.revision,
+      hash: record.hash,
+    });
+    this.publish(serialNumber, 'config', payload, { gatewayId, revision: record.revision, attempt });
+    const delay = Math.min(this.initialRetryMs * 2 ** (attempt - 1), this.maxRetryMs);
+    const timer = setTimeout(() => this.send(gatewayId, attempt + 1), delay);
+    timer.unref();
+    this.outstanding.set(gatewayId, {
+      revision: record.revision,
+      hash: record.hash,
+      attempts: attempt,
+      timer,
+    });
+  }
+
+  private publish(
+    serialNumber: string,
+    kind: 'config' | 'cmd',
+    payload: Buffer,
+    fields: Record<string, unknown>,
+  ) {
+    this.ctx.log.debug({ serialNumber, ...fields }, `sending ${kind} to device`);
+    this.ctx.publish(cloudTopic(serialNumber, kind), payload).catch((err) => {
+      this.ctx.log.warn({ err, serialNumber, ...fields }, `could not send ${kind} to device`);
+    });
+  }
+}
