@@ -20,6 +20,7 @@ import type {
 } from './domain/types.js';
 import { SagError } from './errors.js';
 import { type BrokerMetrics, createMetrics } from './metrics.js';
+import { pageOf } from './pagination.js';
 import type {
   CompiledConfigRecord,
   DeviceStateRecord,
@@ -136,32 +137,6 @@ const KIND_WORD: Record<EntityKind, string> = {
   acl: 'ACL',
 };
 
-const MAX_PAGE = 500;
-const DEFAULT_PAGE = 50;
-
-function encodeCursor(entity: { createdAt: string; id: string }): string {
-  return Buffer.from(`${entity.createdAt}|${entity.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!createdAt || !id)
-    throw new SagError('VALIDATION', 'querystring/cursor is not a cursor this API returned');
-  return { createdAt, id };
-}
-
-function byCreation(a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number {
-  return a.createdAt < b.createdAt
-    ? -1
-    : a.createdAt > b.createdAt
-      ? 1
-      : a.id < b.id
-        ? -1
-        : a.id > b.id
-          ? 1
-          : 0;
-}
-
 /**
  * The control plane's service layer: it holds the topology in memory (loaded once from the store),
  * runs pure domain operations against it, commits each mutation durably, and recompiles only the
@@ -196,6 +171,23 @@ export class ControlPlane {
     // No device is connected to a broker that has just started, whatever was stored before a crash.
     for (const state of this.deviceStates.values()) state.presence = 'offline';
     this.deviceWriter = new DeviceStateWriter(this.store, this.log, options.deviceWriteDelayMs);
+    this.recompileAll();
+  }
+
+  /**
+   * Brings every stored config up to date with this broker's settings and compiler, so a changed
+   * access point address or keepalive reaches devices on their next hello.
+   */
+  private recompileAll(): void {
+    const records = this.recompile(this.topology.gateways.keys(), this.now());
+    if (records.length === 0) return;
+    this.store.putConfigs(records);
+    for (const record of records) this.configs.set(record.gatewayId, record);
+    this.metrics.configRevisions.inc(records.length);
+    this.log.info(
+      { recompiled: this.topology.gateways.size, newRevisions: records.length },
+      'configs recompiled at start',
+    );
   }
 
   onConfigChanged(listener: ConfigListener): void {
@@ -318,15 +310,7 @@ export class ControlPlane {
     page: { limit?: number; cursor?: string },
     filter?: (entity: EntityKinds[K]) => boolean,
   ): Page<EntityKinds[K]> {
-    const limit = Math.min(Math.max(page.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
-    let entities = [...COLLECTION[kind](this.topology).values()];
-    if (filter) entities = entities.filter(filter);
-    entities.sort(byCreation);
-    const after = page.cursor ? decodeCursor(page.cursor) : null;
-    const start = after ? entities.findIndex((e) => byCreation(e, after) > 0) : 0;
-    const items = start < 0 ? [] : entities.slice(start, start + limit);
-    const more = start >= 0 && start + limit < entities.length;
-    return { items, nextCursor: more ? encodeCursor(items[items.length - 1]) : null };
+    return pageOf(COLLECTION[kind](this.topology).values(), page, filter);
   }
 
   /** The gateway a device serial number is bound to, if any. */

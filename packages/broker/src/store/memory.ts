@@ -81,6 +81,11 @@ class MemoryStore implements Store {
     return this.appendStaged([event])[0];
   }
 
+  putConfigs(records: CompiledConfigRecord[]): void {
+    this.assertOpen();
+    for (const record of records) this.rows.configs.set(record.gatewayId, toConfigRow(record));
+  }
+
   appendEvents(events: NewEvent[]): StoredEvent[] {
     this.assertOpen();
     return this.appendStaged(this.stageEvents(events));

@@ -149,6 +149,7 @@ class SqliteStoreImpl implements SqliteStore {
   private readonly commitTransaction: (mutation: Mutation) => StoredEvent;
   private readonly appendTransaction: (events: NewEvent[]) => StoredEvent[];
   private readonly putDeviceStatesTransaction: (states: DeviceStateRecord[]) => void;
+  private readonly putConfigsTransaction: (records: CompiledConfigRecord[]) => void;
 
   constructor(
     private readonly db: Connection,
@@ -162,6 +163,9 @@ class SqliteStoreImpl implements SqliteStore {
       return this.insertEvent(auditEvent(mutation));
     });
     this.appendTransaction = db.transaction((events: NewEvent[]) => events.map((e) => this.insertEvent(e)));
+    this.putConfigsTransaction = db.transaction((records: CompiledConfigRecord[]) => {
+      for (const record of records) this.statements.putConfig.run(toConfigRow(record));
+    });
     this.putDeviceStatesTransaction = db.transaction((states: DeviceStateRecord[]) => {
       for (const state of states) this.statements.putDeviceState.run(toDeviceStateRow(state));
     });
@@ -187,6 +191,10 @@ class SqliteStoreImpl implements SqliteStore {
 
   appendEvents(events: NewEvent[]): StoredEvent[] {
     return this.appendTransaction(events);
+  }
+
+  putConfigs(records: CompiledConfigRecord[]): void {
+    this.putConfigsTransaction(records);
   }
 
   listEvents(query: EventQuery): Page<StoredEvent> {

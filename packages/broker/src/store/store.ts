@@ -17,6 +17,11 @@ export interface Store {
    * else it fails with SagError ALREADY_BOUND and nothing of it is written.
    */
   commit(mutation: Mutation): StoredEvent;
+  /**
+   * Replaces compiled configs outside any mutation, in one transaction: used at start-up when the
+   * broker's own settings (say, an access point's address) change what gateways must receive.
+   */
+  putConfigs(records: CompiledConfigRecord[]): void;
   /** Appends events that change no entity (device online, config applied, ...). */
   appendEvents(events: NewEvent[]): StoredEvent[];
   listEvents(query: EventQuery): Page<StoredEvent>;

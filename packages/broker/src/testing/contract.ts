@@ -165,6 +165,20 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
       expect(reopen().listEvents({ limit: 10 }).items).toEqual([stored[1], stored[0]]);
     });
 
+    it('replaces compiled configs outside a mutation, leaving the others and the event log alone', () => {
+      store.commit(
+        sampleMutation([{ op: 'put', kind: 'vpc', value: sampleVpc('vpc-1') }], {
+          configs: [sampleConfig('sag-1', 1), sampleConfig('sag-2', 1)],
+        }),
+      );
+      const events = store.listEvents({ limit: 10 }).items.length;
+      store.putConfigs([sampleConfig('sag-1', 2)]);
+      const configs = reopen().loadConfigs();
+      expect(configs.get('sag-1')).toEqual(sampleConfig('sag-1', 2));
+      expect(configs.get('sag-2')).toEqual(sampleConfig('sag-2', 1));
+      expect(store.listEvents({ limit: 10 }).items).toHaveLength(events);
+    });
+
     it('keeps the latest device state of each gateway', () => {
       store.putDeviceStates([sampleDeviceState('sag-2', 'SN-2')]);
       store.putDeviceStates([sampleDeviceState('sag-1', 'SN-1')]);
