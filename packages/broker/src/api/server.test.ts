@@ -293,7 +293,36 @@ describe('error format', () => {
       payload: '{"name": "Shanghai VPC",',
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json().error).toMatchObject({ code: 'VALIDATION', message: 'body is not valid JSON' });
+    expect(res.json().error.code).toBe('VALIDATION');
+    expect(res.json().error.message).toMatch(/^body is not valid JSON: /);
+  });
+
+  it('takes an empty body with a JSON Content-Type as no body (curl -X POST .../activate)', async () => {
+    const gateway = await api.shippedGateway();
+    const res = await api.app.inject({
+      method: 'POST',
+      url: `/v1/gateways/${gateway.id}/activate`,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().lifecycle).toBe('active');
+  });
+
+  it('names a __proto__ key in the body instead of calling it bad JSON, and pollutes nothing', async () => {
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/v1/vpcs',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      payload:
+        '{"name": "Shanghai VPC", "region": "cn-shanghai", "cidrBlocks": ["10.1.0.0/16"], "__proto__": {"polluted": 1}}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'VALIDATION',
+      message: 'body contains a forbidden key ("__proto__" or "constructor.prototype")',
+    });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('answers an over-large body with 400 VALIDATION', async () => {

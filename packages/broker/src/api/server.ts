@@ -14,6 +14,7 @@ import { eventsApi } from './events.js';
 import { gatewaysApi } from './gateways.js';
 import { instrumentHttp } from './httpMetrics.js';
 import { instancesApi } from './instances.js';
+import { installJsonBodyParser } from './jsonBody.js';
 import { type ProbesApiOptions, probesApi } from './probes.js';
 import { type RateLimitOptions, rateLimit } from './rateLimit.js';
 import { ErrorBody } from './schemas/common.js';
@@ -65,6 +66,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ErrorBody);
+  installJsonBodyParser(app);
   installErrorHandlers(app);
   instrumentHttp(app, registry);
 
