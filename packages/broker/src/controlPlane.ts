@@ -7,7 +7,7 @@ import { type CenRoute, cenRouteTable } from './compile/routes.js';
 import { changeScope, gatewaysInScope } from './compile/scope.js';
 import type { CompileSettings, GatewayConfig } from './compile/types.js';
 import { DeviceStateWriter } from './devices/stateWriter.js';
-import { applyChangeset } from './domain/apply.js';
+import { applyChangeset, collectionOf } from './domain/apply.js';
 import { AREAS, areaOfRegion, isLocked } from './domain/index.js';
 import type {
   Changeset,
@@ -117,16 +117,6 @@ function newId(prefix: string): string {
   return `${prefix}-${suffix}`;
 }
 
-const COLLECTION: { [K in EntityKind]: (t: Topology) => Map<string, EntityKinds[K]> } = {
-  gateway: (t) => t.gateways,
-  ccn: (t) => t.ccns,
-  cen: (t) => t.cens,
-  vpc: (t) => t.vpcs,
-  instance: (t) => t.instances,
-  securityGroup: (t) => t.securityGroups,
-  acl: (t) => t.acls,
-};
-
 const KIND_WORD: Record<EntityKind, string> = {
   gateway: 'gateway',
   ccn: 'CCN',
@@ -208,7 +198,7 @@ export class ControlPlane {
     const scope = changeScope(this.topology, changeset.changes);
     const before = changeset.changes.map((c) => {
       const id = c.op === 'put' ? c.value.id : c.id;
-      return { kind: c.kind, id, value: COLLECTION[c.kind](this.topology).get(id) ?? null };
+      return { kind: c.kind, id, value: collectionOf(this.topology, c.kind).get(id) ?? null };
     });
     const inverse = applyChangeset(this.topology, changeset);
     const started = performance.now();
@@ -263,7 +253,7 @@ export class ControlPlane {
             kind,
             id,
             before: value,
-            after: COLLECTION[kind](this.topology).get(id) ?? null,
+            after: collectionOf(this.topology, kind).get(id) ?? null,
           }) as EntityChange,
       ),
       configs,
@@ -295,12 +285,12 @@ export class ControlPlane {
 
   private resultOf<T>(changeset: Changeset): T | null {
     const { resourceType, resourceId } = changeset.audit;
-    const entity = COLLECTION[resourceType](this.topology).get(resourceId);
+    const entity = collectionOf(this.topology, resourceType).get(resourceId);
     return (entity as T | undefined) ?? null;
   }
 
   get<K extends EntityKind>(kind: K, id: string): EntityKinds[K] {
-    const entity = COLLECTION[kind](this.topology).get(id);
+    const entity = collectionOf(this.topology, kind).get(id);
     if (!entity) throw new SagError('NOT_FOUND', `${KIND_WORD[kind]} ${id} not found`, { kind, id });
     return entity;
   }
@@ -310,7 +300,7 @@ export class ControlPlane {
     page: { limit?: number; cursor?: string },
     filter?: (entity: EntityKinds[K]) => boolean,
   ): Page<EntityKinds[K]> {
-    return pageOf(COLLECTION[kind](this.topology).values(), page, filter);
+    return pageOf(collectionOf(this.topology, kind).values(), page, filter);
   }
 
   /** The gateway a device serial number is bound to, if any. */

@@ -1,3 +1,4 @@
+import { collectionOf } from '../domain/apply.js';
 import type { Change, EntityKind, EntityKinds, Topology } from '../domain/types.js';
 
 /**
@@ -12,16 +13,6 @@ export interface ChangeScope {
   aclIds: Set<string>;
 }
 
-const COLLECTION: { [K in EntityKind]: (topology: Topology) => Map<string, EntityKinds[K]> } = {
-  gateway: (t) => t.gateways,
-  ccn: (t) => t.ccns,
-  cen: (t) => t.cens,
-  vpc: (t) => t.vpcs,
-  instance: (t) => t.instances,
-  securityGroup: (t) => t.securityGroups,
-  acl: (t) => t.acls,
-};
-
 function add(set: Set<string>, id: string | null | undefined): void {
   if (id) set.add(id);
 }
@@ -29,7 +20,7 @@ function add(set: Set<string>, id: string | null | undefined): void {
 /** The entity a change replaces (from `before`) and the one it writes (from the change), if any. */
 function valuesOf(before: Topology, change: Change): { kind: EntityKind; id: string; values: unknown[] } {
   const id = change.op === 'put' ? change.value.id : change.id;
-  const old = COLLECTION[change.kind](before).get(id);
+  const old = collectionOf(before, change.kind).get(id);
   const values: unknown[] = [old, change.op === 'put' ? change.value : undefined].filter(Boolean);
   return { kind: change.kind, id, values };
 }
