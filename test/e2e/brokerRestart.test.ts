@@ -43,7 +43,11 @@ describe('the broker killed mid-burst', () => {
       let stop = false;
       const writer = async (lane: number) => {
         for (let n = 0; !stop; n++) {
-          const body = { name: `Burst r${round} l${lane} n${n}`, region: 'cn-shanghai', cidrBlocks: ['10.8.0.0/16'] };
+          const body = {
+            name: `Burst r${round} l${lane} n${n}`,
+            region: 'cn-shanghai',
+            cidrBlocks: ['10.8.0.0/16'],
+          };
           try {
             const answer = await call('POST', '/v1/vpcs', body);
             if (answer.status === 201) acknowledged.add(answer.body.id);
