@@ -1,4 +1,4 @@
-import { type AclRuleSpec, parsePortRange } from '@opensag/proto';
+import { type AclRuleSpec, KEEPALIVE_LIMITS, parsePortRange } from '@opensag/proto';
 import { parseCidr } from './ipv4.js';
 import { type DevicePorts, isRecord, validatePorts } from './ports/validatePorts.js';
 
@@ -55,12 +55,7 @@ export interface AclRule extends AclRuleSpec {
 }
 
 /** Inclusive bounds the agent accepts for keepalive settings. */
-export const KEEPALIVE_LIMITS: Record<keyof KeepaliveSettings, { min: number; max: number }> = {
-  intervalMs: { min: 50, max: 60_000 },
-  multiplier: { min: 1, max: 20 },
-  lossWindow: { min: 1, max: 1000 },
-  holdDownMs: { min: 0, max: 3_600_000 },
-};
+export { KEEPALIVE_LIMITS };
 
 /** Branch private blocks: /8 to /31 (SPEC §3). */
 const PRIVATE_PREFIX = { min: 8, max: 31 };

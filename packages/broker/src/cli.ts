@@ -81,6 +81,12 @@ main().catch((err) => {
     process.stderr.write(`sag-broker: ${err.message}\n`);
     process.exit(2);
   }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+    const { address, port } = err as { address?: string; port?: number };
+    process.stderr.write(`sag-broker: cannot listen on ${address}:${port}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`sag-broker: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { KEEPALIVE_LIMITS } from '@opensag/proto';
 import type { AccessPoint, KeepaliveSettings } from './compile/types.js';
 import { AREAS, DEFAULT_QUOTAS } from './domain/index.js';
 import type { Quotas } from './domain/types.js';
@@ -59,6 +60,10 @@ const SETTINGS = {
   apiToken: { flag: undefined, env: 'SAG_API_TOKEN' },
 } as const;
 
+const FILE_KEYS = new Set([...Object.keys(SETTINGS), 'accessPoints', 'quotas', 'keepalive']);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export function parseHostPort(setting: string, text: string): HostPort {
   const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
   const port = match ? Number(match[2]) : Number.NaN;
@@ -106,6 +111,12 @@ function readConfigFile(path: string | undefined): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+function oneOf(setting: string, value: string, allowed: string[]): string {
+  if (!allowed.includes(value))
+    throw new ConfigError(setting, `"${value}" is not one of ${allowed.join(', ')}`);
+  return value;
+}
+
 function positiveInteger(setting: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) < 1)
     throw new ConfigError(setting, 'must be a positive integer');
@@ -141,7 +152,12 @@ function keepaliveFrom(file: Record<string, unknown>): KeepaliveSettings {
         `unknown setting; known: ${Object.keys(DEFAULT_KEEPALIVE).join(', ')}`,
       );
     }
-    keepalive[key as keyof KeepaliveSettings] = positiveInteger(`keepalive.${key}`, value);
+    const { min, max } = KEEPALIVE_LIMITS[key as keyof KeepaliveSettings];
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+      // Devices refuse settings outside these bounds, so the broker must never hand them out.
+      throw new ConfigError(`keepalive.${key}`, `must be a whole number from ${min} to ${max}`);
+    }
+    keepalive[key as keyof KeepaliveSettings] = value as number;
   }
   return keepalive;
 }
@@ -175,6 +191,12 @@ export function loadConfig(
   const get = (name: keyof typeof SETTINGS, fallback: string) =>
     stringSetting(SETTINGS[name].flag ?? name, pick(name, flags, env, file), fallback);
 
+  if (Array.isArray(file.enabledAreas)) file.enabledAreas = file.enabledAreas.join(',');
+  for (const key of Object.keys(file)) {
+    if (!FILE_KEYS.has(key)) {
+      throw new ConfigError(key, `unknown config-file key; known: ${[...FILE_KEYS].join(', ')}`);
+    }
+  }
   const enabledAreas = get('enabledAreas', 'china-mainland')
     .split(',')
     .map((area) => area.trim())
@@ -201,7 +223,7 @@ export function loadConfig(
     quotas: quotasFrom(file),
     keepalive: keepaliveFrom(file),
     apiToken,
-    logLevel: get('logLevel', 'info'),
+    logLevel: oneOf('log-level', get('logLevel', 'info'), LOG_LEVELS),
     rateLimitPerMinute: positiveInteger('rate-limit', Number(get('rateLimitPerMinute', '60000'))),
   };
 }

@@ -91,3 +91,14 @@ export function decodeProbe(buf: Uint8Array): KeepaliveProbe | null {
   }
   return message;
 }
+
+/**
+ * The keepalive settings a device accepts (SPEC §5). The broker checks its configuration against
+ * the same bounds, so it can never compile a config every device would reject.
+ */
+export const KEEPALIVE_LIMITS = {
+  intervalMs: { min: 50, max: 60_000 },
+  multiplier: { min: 1, max: 20 },
+  lossWindow: { min: 1, max: 1000 },
+  holdDownMs: { min: 0, max: 3_600_000 },
+} as const;
