@@ -404,6 +404,24 @@ export class ControlPlane {
   configRecord(id: string): CompiledConfigRecord | undefined {
     return this.configs.get(id);
   }
+  /**
+   * A device runs a revision above the desired one (the broker's data was restored from an older
+   * backup, say): issue the same config under a revision above the device's, so the device takes
+   * it instead of ignoring it as stale.
+   */
+  reissueAbove(gatewayId: string, deviceRevision: number): CompiledConfigRecord | undefined {
+    const current = this.configs.get(gatewayId);
+    if (!current || current.revision >= deviceRevision) return current;
+    const record = { ...current, revision: deviceRevision + 1, compiledAt: this.now().toISOString() };
+    this.store.putConfigs([record]);
+    this.configs.set(gatewayId, record);
+    this.log.warn(
+      { gatewayId, deviceRevision, revision: record.revision },
+      'device is ahead of the desired revision; config reissued above it',
+    );
+    for (const listener of this.configListeners) this.notify(listener, record);
+    return record;
+  }
 
   cenRoutes(cenId: string): CenRoute[] {
     this.get('cen', cenId);

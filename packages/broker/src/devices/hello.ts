@@ -42,5 +42,6 @@ export function handleHello(ctx: HandlerContext, session: DeviceSession, payload
   if (gateway?.lifecycle === 'active') ctx.push.sendActivation(gateway);
   // A fresh hello is the device's own word on what it has: decide again from scratch.
   ctx.push.cancel(gatewayId);
+  cp.reissueAbove(gatewayId, hello.appliedRevision);
   ctx.push.reconcile(gatewayId);
 }

@@ -153,6 +153,23 @@ describe('config push and acks', () => {
     expect(configs(seenStale)[0].revision).toBe(record.revision);
   });
 
+  it('reissues the config above the revision of a device that is ahead (restored broker data)', async () => {
+    t = await startTestLink();
+    const device = t.device({ active: true });
+    const record = t.controlPlane.configRecord(device.gatewayId);
+    if (!record) throw new Error('no config compiled');
+    const ahead = await t.connectAgent(device);
+    const seen = inbox(ahead);
+    await hello(ahead, device, record.revision + 40, 'from-before-the-restore');
+    await eventually(() => configs(seen).length === 1);
+    const pushed = configs(seen)[0];
+    expect(pushed.revision).toBe(record.revision + 41);
+    expect(pushed.hash).toBe(record.hash);
+    await ack(ahead, device, pushed, 'APPLIED');
+    await eventually(() => t.controlPlane.gatewayStatus(device.gatewayId).sync === 'in-sync');
+    expect(t.controlPlane.gatewayStatus(device.gatewayId).desiredRevision).toBe(record.revision + 41);
+  });
+
   it('retries an unacked config with backoff while the device stays connected', async () => {
     t = await startTestLink({ push: { initialRetryMs: 100, maxRetryMs: 400 } });
     const device = t.device({ active: true });
