@@ -29,7 +29,7 @@ export interface RunningBroker {
 /** Opens the data directory, loads the state and starts serving. */
 export async function startBroker(
   config: BrokerConfig,
-  log: Logger = pino({ level: config.logLevel }),
+  log: Logger = pino({ level: config.logLevel }, pino.destination(2)),
 ): Promise<RunningBroker> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { token, generated } = resolveApiToken(config.dataDir, config.apiToken);
