@@ -26,7 +26,7 @@ export interface AgentProcess {
   identity: AgentIdentity;
   /** Date.now() just before the process was spawned. */
   spawnedAt: number;
-  /** Everything the agent wrote (JSON lines on stdout, anything on stderr). */
+  /** Everything the agent wrote (its banner on stdout, JSON log lines on stderr). */
   output(): string;
   logEntries(): AgentLogEntry[];
   /** Resolves with the first log entry (from `fromIndex` on) whose msg is `msg` and that passes `match`. */

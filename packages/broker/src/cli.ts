@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { startBroker } from './broker.js';
 import { ConfigError, loadConfig } from './config.js';
+import { isSagError } from './errors.js';
 
 const HELP = `sag-broker — the OpenSAG control plane (HTTP API, device MQTT broker, store)
 
@@ -86,6 +87,11 @@ main().catch((err) => {
     const { address, port } = err as { address?: string; port?: number };
     process.stderr.write(`sag-broker: cannot listen on ${address}:${port}: ${(err as Error).message}\n`);
     process.exit(2);
+  }
+  if (isSagError(err)) {
+    // A known failure (say, a database newer than this broker): its message says what to do.
+    process.stderr.write(`sag-broker: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`sag-broker: ${(err as Error).stack ?? err}\n`);
   process.exit(1);

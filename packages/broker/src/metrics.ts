@@ -11,7 +11,7 @@ export interface BrokerMetrics {
 }
 
 export function createMetrics(registry = new Registry()): BrokerMetrics {
-  collectDefaultMetrics({ register: registry, prefix: 'opensag_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'opensag_' });
   return {
     registry,
     mutations: new Counter({

@@ -44,7 +44,7 @@ export async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   const keepaliveSeconds = resolveSetting(sources, 'keepalive', 30);
   const reportSeconds = resolveSetting(sources, 'reportInterval', 10);
   const logLevel = resolveSetting(sources, 'logLevel', 'info');
-  const log = jsonLineLog(io.stdout, logLevel ?? 'info');
+  const log = jsonLineLog(io.stderr, logLevel ?? 'info');
 
   let rebootRequested!: () => void;
   const reboot = new Promise<string>((resolve) => {

@@ -147,7 +147,7 @@ describe('sag-agent', () => {
     t.stop('SIGTERM');
     expect(await running).toBe(0);
     const logs = t
-      .out()
+      .err()
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));

@@ -57,6 +57,17 @@ describe('EmulatedDataPlane', () => {
     expect(dataPlane.lookup('10.9.0.1')).toBeNull();
   });
 
+  it('probes from a branch address when the box has no LAN port, so source-scoped rules apply', async () => {
+    const config = sampleConfig();
+    config.ports.lan = [];
+    config.aclRules = config.aclRules.map((rule) => ({ ...rule, sourceCidr: '172.16.0.0/16' }));
+    const dataPlane = await applied(config);
+    expect(await dataPlane.probe({ destination: '10.1.0.10', protocol: 'tcp', port: 22 })).toEqual({
+      reachable: false,
+      reason: 'ACL rule aclr-1 (deny ssh) drops tcp/22 to 10.1.0.10',
+    });
+  });
+
   it('answers probes from the ACL, the routing table and the carrying tunnel', async () => {
     const dataPlane = await applied();
     expect(await dataPlane.probe({ destination: '10.1.0.10', protocol: 'tcp', port: 22 })).toEqual({

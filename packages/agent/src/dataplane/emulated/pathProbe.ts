@@ -1,6 +1,6 @@
 import { evaluateAcl } from '@opensag/proto';
 import type { AclRule } from '../../config.js';
-import { parseIpv4 } from '../../ipv4.js';
+import { formatIpv4, parseCidr, parseIpv4 } from '../../ipv4.js';
 import type { PathProbe, PathProbeResult, PortState, TunnelState } from '../dataplane.js';
 import type { RoutingTable } from './routingTable.js';
 
@@ -24,9 +24,17 @@ function ruleLabel(rule: AclRule): string {
   return rule.name ? `${rule.id} (${rule.name})` : rule.id;
 }
 
+/**
+ * Where a probe comes from when the request names no source: the first LAN address, else the
+ * first host of the branch's first private block — a branch client's address either way, so
+ * source-scoped ACL rules decide the probe as they would the client's traffic.
+ */
 function defaultSource(view: ProbeView): string {
   const lan = view.ports.find((port) => port.kind === 'lan' && port.address);
-  return lan?.address?.split('/')[0] ?? '0.0.0.0';
+  if (lan?.address) return lan.address.split('/')[0];
+  const privateRoute = view.table.routes().find((route) => route.kind === 'private');
+  const block = privateRoute ? parseCidr(privateRoute.destination) : null;
+  return block ? formatIpv4(block.network + 1) : '0.0.0.0';
 }
 
 /**
