@@ -37,6 +37,8 @@ function start(name, args, env = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr.on('data', (chunk) => process.stderr.write(prefixed(name, chunk)));
+  // Read stdout too, or a chatty child would block once the pipe fills.
+  if (name !== 'broker') child.stdout.on('data', (chunk) => process.stdout.write(prefixed(name, chunk)));
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[${name}] exited (${signal ?? code}); stopping the lab`);
@@ -121,15 +123,17 @@ function initDevice(serial, stateDir) {
   return JSON.parse(result.stdout);
 }
 
-async function waitInSync(api, ids, what) {
+/** Waits for both devices to apply what the last step changed; `since` is when it was sent. */
+async function waitInSync(api, ids, stepNumber, since) {
   for (const id of ids.gateways) {
-    const { value, ms } = await until(`${id} in sync`, async () => {
+    const { value } = await until(`${id} in sync`, async () => {
       const status = await api.get(`/v1/gateways/${id}/status`);
       return status.sync === 'in-sync' && status.appliedRevision !== null ? status : null;
     });
+    const ms = Date.now() - since;
     step(
-      what.step,
-      `${id}: device applied config revision ${value.appliedRevision} (${ms} ms after the change)`,
+      stepNumber,
+      `${id}: device applied config revision ${value.appliedRevision} (in sync ${ms} ms after the change)`,
     );
   }
 }

@@ -275,5 +275,6 @@ describe('the reference scenario (SPEC §2) with a real broker and two real agen
     const ningboProbe = await probe(ids.gateways[NINGBO], shanghaiIp, 'tcp', 22);
     expect(ningboProbe).toMatchObject({ reachable: true, seenBy: BRANCHES[NINGBO].serial });
     expect((await agentStatus(identities[NINGBO].stateDir)).aclRules).toEqual([]);
+    expect(agents.map((agent) => agent.running())).toEqual([true, true]);
   });
 });
