@@ -215,12 +215,13 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) {
+/** Runs sagctl on this process's arguments and terminal (the `sagctl` program). */
+export async function run(): Promise<void> {
   // `sagctl ... | head` closes the pipe early: that is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(EXIT_OK);
   });
-  main(process.argv.slice(2), processIo()).then((code) => {
-    process.exitCode = code;
-  });
+  process.exitCode = await main(process.argv.slice(2), processIo());
 }
+
+if (invokedDirectly()) void run();

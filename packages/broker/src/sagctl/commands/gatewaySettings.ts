@@ -5,7 +5,7 @@ import { type CommandSpec, done, pathOf, show } from '../command.js';
 import { keyValues } from '../table.js';
 import { deviceFromFlags } from './deviceIdentity.js';
 import { LAN_FORMS, portsFromFlags, WAN_FORMS } from './gatewayPorts.js';
-import { gatewayView } from './gatewayViews.js';
+import { gatewayView, rounded } from './gatewayViews.js';
 
 /** What an operator sets on a gateway after ordering it (tutorial steps 2 and 4), and live probes. */
 
@@ -154,7 +154,7 @@ function probeView(answer: ProbeResult): string {
   return keyValues([
     ['result', answer.reachable ? 'REACHABLE' : 'UNREACHABLE'],
     ['reason', answer.reason],
-    ['rtt ms', answer.rttMs],
+    ['rtt ms', rounded(answer.rttMs)],
     ['seen by', answer.seenBy],
   ]);
 }

@@ -105,9 +105,9 @@ export function statusView(s: GatewayStatus): string {
   );
 }
 
-/** Figures from the device's reports, to two decimals: enough for RTT, loss and jitter. */
-function rounded(value: number | null): number | null {
-  return value === null ? null : Math.round(value * 100) / 100;
+/** Figures from the device, to two decimals: enough for RTT, loss and jitter. */
+export function rounded(value: number | null | undefined): number | null {
+  return value === null || value === undefined ? null : Math.round(value * 100) / 100;
 }
 
 const REPORTED_PORT_FIELDS = ['name', 'kind', 'state', 'mode', 'address', 'error'];

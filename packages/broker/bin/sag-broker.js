@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The installed `sag-broker` command; the program itself is built into dist/ by `npm run build`.
+import '../dist/cli.js';
