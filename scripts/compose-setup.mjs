@@ -5,16 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  accessMatrix,
   activateGateways,
   apiClient,
-  authorizeBranches,
   BRANCHES,
   bindDevices,
   configureNetwork,
   createGateways,
-  createInstances,
-  VPCS,
+  securityAndAccess,
+  waitInSync,
+  waitOnline,
 } from './scenario.mjs';
 
 const HELP = `Usage: node scripts/compose-setup.mjs STATE_DIR...
@@ -28,7 +27,6 @@ SAG_LAB_HTTP_PORT (the API's port on the Docker host, for the closing message; d
 `;
 
 const step = (n, text) => console.log(`step ${n}: ${text}`);
-const verdict = (result) => (result.reachable ? 'reachable' : `unreachable: ${result.reason}`);
 
 /** The identities `sag-agent init` left in the state directories, by serial number. */
 function readIdentities(stateDirs) {
@@ -55,27 +53,6 @@ function readIdentities(stateDirs) {
   return devices;
 }
 
-async function until(what, check, timeoutMs = 60_000) {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return { value, ms: Date.now() - started };
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function waitInSync(api, ids, stepNumber) {
-  for (const id of ids.gateways) {
-    const { value, ms } = await until(`${id} in sync`, async () => {
-      const status = await api.get(`/v1/gateways/${id}/status`);
-      return status.sync === 'in-sync' && status.appliedRevision !== null ? status : null;
-    });
-    step(stepNumber, `${id}: device applied config revision ${value.appliedRevision} (${ms} ms)`);
-  }
-}
-
 /** The lab's gateways when a previous run made them, so `docker-compose up` can be repeated. */
 async function existingGateways(api) {
   const { items } = await api.get('/v1/gateways?limit=500');
@@ -93,37 +70,14 @@ async function walkScenario(api, devices) {
   const ids = {};
   await createGateways(api, ids, step);
   await bindDevices(api, ids, devices, step);
-  for (const id of ids.gateways) {
-    await until(
-      `${id} online`,
-      async () => (await api.get(`/v1/gateways/${id}/status`)).presence === 'online',
-    );
-    step(2, `${id}: device connected, waiting for activation`);
-  }
+  await waitOnline(api, ids, step);
+  let since = Date.now();
   await activateGateways(api, ids, step);
-  await waitInSync(api, ids, 3);
+  await waitInSync(api, ids, 3, since, step);
+  since = Date.now();
   await configureNetwork(api, ids, step);
-  await waitInSync(api, ids, 4);
-  await createInstances(api, ids, step);
-  for (const result of await accessMatrix(api, ids)) {
-    step(6, `before the security-group rule, ${result.from} → ${result.to} tcp/22: ${verdict(result)}`);
-  }
-  await authorizeBranches(api, ids, step);
-  for (const result of await accessMatrix(api, ids)) {
-    step(6, `after the security-group rule, ${result.from} → ${result.to} tcp/22: ${verdict(result)}`);
-  }
-  const branchToBranch = await api.post('/v1/access-tests', {
-    source: { gatewayId: ids.gateways[0], ip: BRANCHES[0].client },
-    destination: { ip: BRANCHES[1].client },
-    protocol: 'icmp',
-  });
-  step(6, `${BRANCHES[0].name} → ${BRANCHES[1].name} icmp: ${verdict(branchToBranch)}`);
-  const probe = await api.post(`/v1/gateways/${ids.gateways[0]}/probes`, {
-    destination: VPCS[0].instanceIp,
-    protocol: 'tcp',
-    port: 22,
-  });
-  step(6, `live probe from device ${probe.seenBy} to ${VPCS[0].instanceIp} tcp/22: ${verdict(probe)}`);
+  await waitInSync(api, ids, 4, since, step);
+  await securityAndAccess(api, ids, step);
 }
 
 async function main(argv) {

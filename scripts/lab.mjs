@@ -6,16 +6,15 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  accessMatrix,
   activateGateways,
   apiClient,
-  authorizeBranches,
   BRANCHES,
   bindDevices,
   configureNetwork,
   createGateways,
-  createInstances,
-  VPCS,
+  securityAndAccess,
+  waitInSync,
+  waitOnline,
 } from './scenario.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,17 +97,6 @@ function firstLine(child, pattern, timeoutMs = 15_000) {
   });
 }
 
-async function until(what, check, timeoutMs = 10_000) {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return { value, ms: Date.now() - started };
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const step = (n, text) => console.log(`step ${n}: ${text}`);
 
 function initDevice(serial, stateDir) {
@@ -121,25 +109,6 @@ function initDevice(serial, stateDir) {
   );
   if (result.status !== 0) throw new Error(`sag-agent init failed: ${result.stderr}`);
   return JSON.parse(result.stdout);
-}
-
-/** Waits for both devices to apply what the last step changed; `since` is when it was sent. */
-async function waitInSync(api, ids, stepNumber, since) {
-  for (const id of ids.gateways) {
-    const { value } = await until(`${id} in sync`, async () => {
-      const status = await api.get(`/v1/gateways/${id}/status`);
-      return status.sync === 'in-sync' && status.appliedRevision !== null ? status : null;
-    });
-    const ms = Date.now() - since;
-    step(
-      stepNumber,
-      `${id}: device applied config revision ${value.appliedRevision} (in sync ${ms} ms after the change)`,
-    );
-  }
-}
-
-function verdict(result) {
-  return result.reachable ? 'reachable' : `unreachable: ${result.reason}`;
 }
 
 async function main() {
@@ -179,46 +148,21 @@ async function main() {
       logLevel,
     ]);
   }
-  for (const id of ids.gateways) {
-    await until(
-      `${id} online`,
-      async () => (await api.get(`/v1/gateways/${id}/status`)).presence === 'online',
-    );
-    step(2, `${id}: device connected, waiting for activation`);
-  }
+  await waitOnline(api, ids, step);
 
   let since = Date.now();
   await activateGateways(api, ids, step);
-  await waitInSync(api, ids, 3, since);
+  await waitInSync(api, ids, 3, since, step);
 
   since = Date.now();
   await configureNetwork(api, ids, step);
-  await waitInSync(api, ids, 4, since);
+  await waitInSync(api, ids, 4, since, step);
   for (const [index, branch] of BRANCHES.entries()) {
     const { config } = await api.get(`/v1/gateways/${ids.gateways[index]}/config`);
     step(4, `${branch.name} routes: ${config.routes.map((r) => r.destination).join(', ')}`);
   }
 
-  await createInstances(api, ids, step);
-  for (const result of await accessMatrix(api, ids)) {
-    step(6, `before the security-group rule, ${result.from} → ${result.to} tcp/22: ${verdict(result)}`);
-  }
-  await authorizeBranches(api, ids, step);
-  for (const result of await accessMatrix(api, ids)) {
-    step(6, `after the security-group rule, ${result.from} → ${result.to} tcp/22: ${verdict(result)}`);
-  }
-  const branchToBranch = await api.post('/v1/access-tests', {
-    source: { gatewayId: ids.gateways[0], ip: BRANCHES[0].client },
-    destination: { ip: BRANCHES[1].client },
-    protocol: 'icmp',
-  });
-  step(6, `${BRANCHES[0].name} → ${BRANCHES[1].name} icmp: ${verdict(branchToBranch)}`);
-  const probe = await api.post(`/v1/gateways/${ids.gateways[0]}/probes`, {
-    destination: VPCS[0].instanceIp,
-    protocol: 'tcp',
-    port: 22,
-  });
-  step(6, `live probe from device ${probe.seenBy} to ${VPCS[0].instanceIp} tcp/22: ${verdict(probe)}`);
+  await securityAndAccess(api, ids, step);
 
   console.log(`\nOpenSAG lab is up (state in ${labDir}).
   API:    ${baseUrl}/v1   (token: ${token})

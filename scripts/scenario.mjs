@@ -185,3 +185,72 @@ export async function accessMatrix(api, ids, { protocol = 'tcp', port = 22 } = {
   }
   return results;
 }
+
+/** Polls `check` until it returns something truthy; resolves with it. */
+export async function until(what, check, timeoutMs = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until both gateways' devices are online (connected, waiting or running). */
+export async function waitOnline(api, ids, say = () => {}) {
+  for (const id of ids.gateways) {
+    await until(
+      `${id} online`,
+      async () => (await api.get(`/v1/gateways/${id}/status`)).presence === 'online',
+    );
+    say(2, `${id}: device connected, waiting for activation`);
+  }
+}
+
+/** Waits for both devices to apply what the last step changed; `since` is when it was sent. */
+export async function waitInSync(api, ids, stepNumber, since, say = () => {}) {
+  for (const id of ids.gateways) {
+    const status = await until(`${id} in sync`, async () => {
+      const answer = await api.get(`/v1/gateways/${id}/status`);
+      return answer.sync === 'in-sync' && answer.appliedRevision !== null ? answer : null;
+    });
+    const ms = Date.now() - since;
+    say(
+      stepNumber,
+      `${id}: device applied config revision ${status.appliedRevision} (in sync ${ms} ms after the change)`,
+    );
+  }
+}
+
+export function verdict(result) {
+  return result.reachable ? 'reachable' : `unreachable: ${result.reason}`;
+}
+
+/**
+ * Steps 5 and 6 as a person checks them: the servers, the access test before and after the
+ * security-group rule, branch to branch, and a live probe answered by the Hangzhou device.
+ */
+export async function securityAndAccess(api, ids, say = () => {}) {
+  await createInstances(api, ids, say);
+  for (const result of await accessMatrix(api, ids)) {
+    say(6, `before the security-group rule, ${result.from} → ${result.to} tcp/22: ${verdict(result)}`);
+  }
+  await authorizeBranches(api, ids, say);
+  for (const result of await accessMatrix(api, ids)) {
+    say(6, `after the security-group rule, ${result.from} → ${result.to} tcp/22: ${verdict(result)}`);
+  }
+  const branchToBranch = await api.post('/v1/access-tests', {
+    source: { gatewayId: ids.gateways[0], ip: BRANCHES[0].client },
+    destination: { ip: BRANCHES[1].client },
+    protocol: 'icmp',
+  });
+  say(6, `${BRANCHES[0].name} → ${BRANCHES[1].name} icmp: ${verdict(branchToBranch)}`);
+  const probe = await api.post(`/v1/gateways/${ids.gateways[0]}/probes`, {
+    destination: VPCS[0].instanceIp,
+    protocol: 'tcp',
+    port: 22,
+  });
+  say(6, `live probe from device ${probe.seenBy} to ${VPCS[0].instanceIp} tcp/22: ${verdict(probe)}`);
+}

@@ -9,6 +9,7 @@ import type { CompileSettings, GatewayConfig } from './compile/types.js';
 import { DeviceStateWriter } from './devices/stateWriter.js';
 import { applyChangeset, collectionOf } from './domain/apply.js';
 import { AREAS, areaOfRegion, isLocked } from './domain/index.js';
+import { findEntity } from './domain/operations/lookup.js';
 import type {
   Changeset,
   DomainSettings,
@@ -116,16 +117,6 @@ function newId(prefix: string): string {
   for (const byte of bytes) suffix += ID_ALPHABET[byte % ID_ALPHABET.length];
   return `${prefix}-${suffix}`;
 }
-
-const KIND_WORD: Record<EntityKind, string> = {
-  gateway: 'gateway',
-  ccn: 'CCN',
-  cen: 'CEN',
-  vpc: 'VPC',
-  instance: 'instance',
-  securityGroup: 'security group',
-  acl: 'ACL',
-};
 
 /**
  * The control plane's service layer: it holds the topology in memory (loaded once from the store),
@@ -290,9 +281,7 @@ export class ControlPlane {
   }
 
   get<K extends EntityKind>(kind: K, id: string): EntityKinds[K] {
-    const entity = collectionOf(this.topology, kind).get(id);
-    if (!entity) throw new SagError('NOT_FOUND', `${KIND_WORD[kind]} ${id} not found`, { kind, id });
-    return entity;
+    return findEntity(this.topology, kind, id);
   }
 
   list<K extends EntityKind>(

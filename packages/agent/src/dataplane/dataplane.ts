@@ -77,3 +77,12 @@ export interface PathProbeResult {
   rttMs?: number;
   reason: string;
 }
+
+/** "tcp/22 to 10.1.0.10", "icmp to 10.1.0.10": how probe answers name the traffic. */
+export function describeTraffic(request: PathProbe): string {
+  const proto =
+    request.protocol === 'icmp' || request.port === undefined
+      ? request.protocol
+      : `${request.protocol}/${request.port}`;
+  return `${proto} to ${request.destination}`;
+}

@@ -1,7 +1,13 @@
 import { evaluateAcl } from '@opensag/proto';
 import type { AclRule } from '../../config.js';
 import { formatIpv4, parseCidr, parseIpv4 } from '../../ipv4.js';
-import type { PathProbe, PathProbeResult, PortState, TunnelState } from '../dataplane.js';
+import {
+  describeTraffic,
+  type PathProbe,
+  type PathProbeResult,
+  type PortState,
+  type TunnelState,
+} from '../dataplane.js';
 import type { RoutingTable } from './routingTable.js';
 
 /** The parts of the emulated model a probe looks at. */
@@ -10,14 +16,6 @@ export interface ProbeView {
   table: RoutingTable;
   aclRules: AclRule[];
   tunnels: TunnelState[];
-}
-
-function describeTraffic(request: PathProbe): string {
-  const proto =
-    request.protocol === 'icmp' || request.port === undefined
-      ? request.protocol
-      : `${request.protocol}/${request.port}`;
-  return `${proto} to ${request.destination}`;
 }
 
 function ruleLabel(rule: AclRule): string {

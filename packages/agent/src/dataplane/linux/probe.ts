@@ -1,7 +1,7 @@
 import { evaluateAcl } from '@opensag/proto';
 import type { AclRule } from '../../config.js';
 import { parseIpv4 } from '../../ipv4.js';
-import type { PathProbe, PathProbeResult } from '../dataplane.js';
+import { describeTraffic, type PathProbe, type PathProbeResult } from '../dataplane.js';
 import type { CommandRunner } from './runner.js';
 import type { TcpConnect } from './tcpConnect.js';
 
@@ -15,14 +15,6 @@ export interface ProbeContext {
   defaultSource?: string;
   /** Which access point each tunnel interface leads to, to name it in the answer. */
   tunnelOf: (dev: string) => string | undefined;
-}
-
-function describeTraffic(request: PathProbe): string {
-  const proto =
-    request.protocol === 'icmp' || request.port === undefined
-      ? request.protocol
-      : `${request.protocol}/${request.port}`;
-  return `${proto} to ${request.destination}`;
 }
 
 /** The interface the kernel would send the probe out of, or a reason there is none. */
