@@ -164,3 +164,29 @@ describe('ControlPlane', () => {
     expect(seen).toEqual(names);
   });
 });
+
+describe('fleet metrics', () => {
+  it('count gateways by lifecycle, devices by presence and active gateways by sync at scrape time', async () => {
+    const { cp, registry, a } = twoCcns();
+    cp.mutate('test', (t, ctx) =>
+      ops.bindDevice(t, ctx, a[0].id, {
+        serialNumber: 'SAGM0001',
+        publicKey: Buffer.alloc(32, 7).toString('base64'),
+      }),
+    );
+    cp.mutate('test', (t, ctx) => ops.activateGateway(t, ctx, a[0].id));
+    const text = await registry.metrics();
+    expect(text).toContain('opensag_gateways{lifecycle="ordered"} 4');
+    expect(text).toContain('opensag_gateways{lifecycle="active"} 1');
+    expect(text).toContain('opensag_devices{presence="offline"} 1');
+    expect(text).toContain('opensag_gateway_sync{sync="pending"} 1');
+    cp.recordDevice(a[0].id, 'SAGM0001', {
+      presence: 'online',
+      appliedRevision: cp.gatewayConfig(a[0].id).revision,
+      appliedHash: cp.gatewayConfig(a[0].id).hash,
+    });
+    const after = await registry.metrics();
+    expect(after).toContain('opensag_devices{presence="online"} 1');
+    expect(after).toContain('opensag_gateway_sync{sync="in-sync"} 1');
+  });
+});

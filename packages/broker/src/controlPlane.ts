@@ -20,7 +20,7 @@ import type {
   Topology,
 } from './domain/types.js';
 import { SagError } from './errors.js';
-import { type BrokerMetrics, createMetrics } from './metrics.js';
+import { type BrokerMetrics, createMetrics, type FleetCounts, registerFleetGauges } from './metrics.js';
 import { pageOf } from './pagination.js';
 import type {
   CompiledConfigRecord,
@@ -153,6 +153,23 @@ export class ControlPlane {
     for (const state of this.deviceStates.values()) state.presence = 'offline';
     this.deviceWriter = new DeviceStateWriter(this.store, this.log, options.deviceWriteDelayMs);
     this.recompileAll();
+    registerFleetGauges(this.metrics.registry, () => this.fleetCounts());
+  }
+
+  /** Gateways by lifecycle, bound devices by presence, active gateways by sync state. */
+  fleetCounts(): FleetCounts {
+    const counts: FleetCounts = {
+      gatewaysByLifecycle: { ordered: 0, shipped: 0, active: 0 },
+      devicesByPresence: { online: 0, offline: 0 },
+      gatewaysBySync: { 'in-sync': 0, pending: 0, failed: 0 },
+    };
+    for (const gateway of this.topology.gateways.values()) {
+      counts.gatewaysByLifecycle[gateway.lifecycle]++;
+      if (gateway.serialNumber)
+        counts.devicesByPresence[this.deviceStates.get(gateway.id)?.presence ?? 'offline']++;
+      if (gateway.lifecycle === 'active') counts.gatewaysBySync[this.gatewayStatus(gateway.id).sync]++;
+    }
+    return counts;
   }
 
   /**

@@ -43,3 +43,33 @@ export function createMetrics(registry = new Registry()): BrokerMetrics {
     }),
   };
 }
+
+/** How the fleet stands right now, counted when /metrics is scraped. */
+export interface FleetCounts {
+  gatewaysByLifecycle: Record<string, number>;
+  devicesByPresence: Record<string, number>;
+  gatewaysBySync: Record<string, number>;
+}
+
+/** Gauges computed from the control plane's memory at scrape time, so they can never drift. */
+export function registerFleetGauges(registry: Registry, counts: () => FleetCounts): void {
+  const gauge = (
+    name: string,
+    help: string,
+    label: string,
+    pick: (c: FleetCounts) => Record<string, number>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [value, count] of Object.entries(pick(counts()))) this.set({ [label]: value }, count);
+      },
+    });
+  gauge('opensag_gateways', 'Gateways by lifecycle', 'lifecycle', (c) => c.gatewaysByLifecycle);
+  gauge('opensag_devices', 'Bound devices by presence', 'presence', (c) => c.devicesByPresence);
+  gauge('opensag_gateway_sync', 'Active gateways by config sync state', 'sync', (c) => c.gatewaysBySync);
+}
