@@ -6,7 +6,10 @@ import { nextConfigRecord } from './compile/revision.js';
 import { type CenRoute, cenRouteTable } from './compile/routes.js';
 import { changeScope, gatewaysInScope } from './compile/scope.js';
 import type { CompileSettings, GatewayConfig } from './compile/types.js';
-import { DeviceStateWriter } from './devices/stateWriter.js';
+import { type DeviceEventInput, type DeviceStatePatch, DeviceStates } from './devices/deviceStates.js';
+
+export type { DeviceEventInput, DeviceStatePatch } from './devices/deviceStates.js';
+
 import { applyChangeset, collectionOf } from './domain/apply.js';
 import { AREAS, areaOfRegion, isLocked } from './domain/index.js';
 import { findEntity } from './domain/operations/lookup.js';
@@ -26,7 +29,6 @@ import type {
   CompiledConfigRecord,
   DeviceStateRecord,
   EventQuery,
-  NewEvent,
   Page,
   Store,
   StoredEvent,
@@ -100,15 +102,6 @@ export interface CommittedMutation {
 
 export type CommitListener = (mutation: CommittedMutation) => void;
 
-/** What the device link may change in a device's runtime state. */
-export type DeviceStatePatch = Partial<Omit<DeviceStateRecord, 'gatewayId' | 'serialNumber' | 'sync'>>;
-
-/** A device event as the device link reports it; the control plane stamps time, actor and gateway. */
-export interface DeviceEventInput {
-  action: string;
-  details?: Record<string, unknown>;
-}
-
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 function newId(prefix: string): string {
@@ -132,10 +125,9 @@ export class ControlPlane {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly configs: Map<string, CompiledConfigRecord>;
-  private readonly deviceStates: Map<string, DeviceStateRecord>;
+  private readonly devices: DeviceStates;
   private readonly configListeners: ConfigListener[] = [];
   private readonly commitListeners: CommitListener[] = [];
-  private readonly deviceWriter: DeviceStateWriter;
   /** serial number → gateway id; rebuilt after a mutation touches gateways. */
   private serialIndex: Map<string, string> | null = null;
 
@@ -148,10 +140,13 @@ export class ControlPlane {
     this.now = options.now ?? (() => new Date());
     this.topology = this.store.loadTopology();
     this.configs = this.store.loadConfigs();
-    this.deviceStates = this.store.loadDeviceStates();
-    // No device is connected to a broker that has just started, whatever was stored before a crash.
-    for (const state of this.deviceStates.values()) state.presence = 'offline';
-    this.deviceWriter = new DeviceStateWriter(this.store, this.log, options.deviceWriteDelayMs);
+    this.devices = new DeviceStates(
+      this.store,
+      this.log,
+      (gatewayId) => this.configs.get(gatewayId),
+      this.now,
+      options.deviceWriteDelayMs,
+    );
     this.recompileAll();
     registerFleetGauges(this.metrics.registry, () => this.fleetCounts());
   }
@@ -166,7 +161,7 @@ export class ControlPlane {
     for (const gateway of this.topology.gateways.values()) {
       counts.gatewaysByLifecycle[gateway.lifecycle]++;
       if (gateway.serialNumber)
-        counts.devicesByPresence[this.deviceStates.get(gateway.id)?.presence ?? 'offline']++;
+        counts.devicesByPresence[this.devices.get(gateway.id)?.presence ?? 'offline']++;
       if (gateway.lifecycle === 'active') counts.gatewaysBySync[this.gatewayStatus(gateway.id).sync]++;
     }
     return counts;
@@ -231,8 +226,7 @@ export class ControlPlane {
     if (changeset.changes.some((c) => c.kind === 'gateway')) this.serialIndex = null;
     for (const c of changeset.changes) {
       if (c.op === 'delete' && c.kind === 'gateway') {
-        this.deviceStates.delete(c.id);
-        this.deviceWriter.forget(c.id);
+        this.devices.forget(c.id);
       }
     }
     this.metrics.mutations.inc({ action: changeset.audit.action });
@@ -326,7 +320,7 @@ export class ControlPlane {
 
   /** A gateway's device runtime state as last recorded. */
   deviceState(gatewayId: string): DeviceStateRecord | undefined {
-    return this.deviceStates.get(gatewayId);
+    return this.devices.get(gatewayId);
   }
 
   /**
@@ -340,48 +334,31 @@ export class ControlPlane {
     events: DeviceEventInput[] = [],
   ): DeviceStateRecord | null {
     if (!this.topology.gateways.has(gatewayId)) return null;
-    const previous = this.deviceStates.get(gatewayId) ?? emptyDeviceState(gatewayId, serialNumber);
-    const next: DeviceStateRecord = { ...previous, ...patch, gatewayId, serialNumber };
-    next.sync = syncOf(this.configs.get(gatewayId), next);
-    this.deviceStates.set(gatewayId, next);
-    this.deviceWriter.put(next);
-    this.recordDeviceEvents(gatewayId, serialNumber, events);
-    return next;
+    return this.devices.record(gatewayId, serialNumber, patch, events);
   }
 
   /** Queues device events (tunnel up/down, ...) for the next batched write. */
   recordDeviceEvents(gatewayId: string, serialNumber: string, events: DeviceEventInput[]): void {
-    if (events.length === 0) return;
-    const at = this.now();
-    const stamped: NewEvent[] = events.map((e) => ({
-      at,
-      category: 'device',
-      action: e.action,
-      actor: `device:${serialNumber}`,
-      resourceType: 'gateway',
-      resourceId: gatewayId,
-      details: { serialNumber, ...e.details },
-    }));
-    this.deviceWriter.append(stamped);
+    this.devices.recordEvents(gatewayId, serialNumber, events);
   }
 
   /** Writes queued device state and events now (before the store closes, and in tests). */
   flushDeviceWrites(): void {
-    this.deviceWriter.flush();
+    this.devices.flush();
   }
 
   gatewayView(gateway: Gateway): GatewayView {
-    const device = this.deviceStates.get(gateway.id);
+    const device = this.devices.get(gateway.id);
     return { ...gateway, locked: isLocked(gateway, this.now()), presence: device?.presence ?? 'offline' };
   }
 
   gatewayStatus(id: string): GatewayStatus {
     const gateway = this.get('gateway', id);
-    const device = this.deviceStates.get(id);
+    const device = this.devices.get(id);
     const desired = this.configs.get(id);
     const report = (device?.report ?? {}) as { tunnels?: TunnelStatus[]; ports?: unknown[] };
     const appliedRevision = device?.appliedRevision ?? null;
-    const sync = syncOf(desired, device);
+    const sync = this.devices.sync(id);
     return {
       gatewayId: id,
       lifecycle: gateway.lifecycle,
@@ -448,7 +425,7 @@ export class ControlPlane {
 
   events(query: EventQuery): Page<StoredEvent> {
     // Device events are batched; a reader must see everything recorded before it asked.
-    this.deviceWriter.flush();
+    this.devices.flush();
     return this.store.listEvents(query);
   }
 
@@ -459,33 +436,4 @@ export class ControlPlane {
       enabled: this.settings.enabledAreas.includes(area),
     }));
   }
-}
-
-function emptyDeviceState(gatewayId: string, serialNumber: string): DeviceStateRecord {
-  return {
-    gatewayId,
-    serialNumber,
-    presence: 'offline',
-    lastSeenAt: null,
-    appliedRevision: null,
-    appliedHash: null,
-    sync: 'pending',
-    syncError: null,
-    failedRevision: null,
-    report: {},
-  };
-}
-
-/**
- * `failed` only while the device refused the revision that is desired now (a newer revision is
- * pending again); `in-sync` when it applied exactly the desired revision and content.
- */
-function syncOf(
-  desired: CompiledConfigRecord | undefined,
-  device: DeviceStateRecord | undefined,
-): GatewayStatus['sync'] {
-  if (!desired) return 'in-sync';
-  if (device?.failedRevision === desired.revision) return 'failed';
-  const sameContent = device?.appliedHash == null || device.appliedHash === desired.hash;
-  return device?.appliedRevision === desired.revision && sameContent ? 'in-sync' : 'pending';
 }
