@@ -1,0 +1,162 @@
+import { parsePortRange } from '@opensag/proto';
+import { blocksOverlap, type Ipv4Block, parseCidr, parseIpv4 } from '../../ipv4.js';
+
+/** One branch gateway terminated on the edge: its tunnel key and the branch blocks behind it. */
+export interface EdgePeer {
+  gatewayId: string;
+  /** The gateway's WireGuard public key (base64 of 32 bytes). */
+  publicKey: string;
+  /** The branch private blocks; replies to them go back into this gateway's tunnel. */
+  allowedIps: string[];
+}
+
+/** A VPC the edge reaches over a local link (a veth or a cloud interface). */
+export interface EdgeVpc {
+  vpcId: string;
+  cidrBlocks: string[];
+  /** The link toward the VPC; traffic to and from its instances crosses it. */
+  interface: string;
+}
+
+export interface EdgeInstance {
+  instanceId: string;
+  privateIp: string;
+  /** 1–5 groups, as SPEC §3 allows. */
+  securityGroupIds: string[];
+}
+
+/** A security-group rule as SPEC §3 defines it (the broker's SecurityGroupRule without bookkeeping). */
+export interface EdgeSecurityGroupRule {
+  id: string;
+  direction: 'ingress' | 'egress';
+  policy: 'accept' | 'drop';
+  /** 1–100; the lowest number wins. */
+  priority: number;
+  protocol: 'tcp' | 'udp' | 'icmp' | 'all';
+  /** `a/b`, `-1/-1` for any. */
+  portRange: string;
+  /** The other end: the source for ingress, the destination for egress. */
+  cidr: string;
+}
+
+export interface EdgeSecurityGroup {
+  id: string;
+  rules: EdgeSecurityGroupRule[];
+}
+
+/** What an access point ("edge") applies: the branch tunnels it terminates and the VPCs it guards. */
+export interface EdgeConfig {
+  /** The WireGuard port: the probe port + 1, where the gateways send their tunnels. */
+  listenPort: number;
+  peers: EdgePeer[];
+  vpcs: EdgeVpc[];
+  instances: EdgeInstance[];
+  securityGroups: EdgeSecurityGroup[];
+}
+
+const WG_KEY = /^[A-Za-z0-9+/]{43}=$/;
+const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+const PROTOCOLS = new Set(['tcp', 'udp', 'icmp', 'all']);
+
+function blocks(list: readonly string[], field: string, errors: string[]): Ipv4Block[] {
+  const parsed: Ipv4Block[] = [];
+  list.forEach((text, index) => {
+    const block = parseCidr(text);
+    if (block) parsed.push(block);
+    else errors.push(`${field}[${index}] ${JSON.stringify(text)} is not a canonical IPv4 CIDR block`);
+  });
+  return parsed;
+}
+
+function validatePeers(config: EdgeConfig, errors: string[]): void {
+  const owners: { block: Ipv4Block; gatewayId: string }[] = [];
+  const keys = new Map<string, string>();
+  config.peers.forEach((peer, index) => {
+    const field = `peers[${index}] (gateway ${peer.gatewayId})`;
+    if (!WG_KEY.test(peer.publicKey)) errors.push(`${field}.publicKey is not a base64 WireGuard key`);
+    const other = keys.get(peer.publicKey);
+    if (other) errors.push(`${field}.publicKey is also the key of gateway ${other}`);
+    keys.set(peer.publicKey, peer.gatewayId);
+    for (const block of blocks(peer.allowedIps, `${field}.allowedIps`, errors)) {
+      // WireGuard hands a block to one peer only; an overlap would steal another branch's replies.
+      const clash = owners.find((owner) => blocksOverlap(owner.block, block));
+      if (clash)
+        errors.push(
+          `${field}.allowedIps ${block.text} overlaps ${clash.block.text} of gateway ${clash.gatewayId}`,
+        );
+      owners.push({ block, gatewayId: peer.gatewayId });
+    }
+  });
+}
+
+function validateRule(rule: EdgeSecurityGroupRule, field: string, errors: string[]): void {
+  if (rule.direction !== 'ingress' && rule.direction !== 'egress')
+    errors.push(`${field}.direction must be ingress or egress`);
+  if (rule.policy !== 'accept' && rule.policy !== 'drop')
+    errors.push(`${field}.policy must be accept or drop`);
+  if (!Number.isInteger(rule.priority) || rule.priority < 1 || rule.priority > 100)
+    errors.push(`${field}.priority ${rule.priority} is not an integer from 1 to 100`);
+  if (!PROTOCOLS.has(rule.protocol)) errors.push(`${field}.protocol must be tcp, udp, icmp or all`);
+  if (!parsePortRange(rule.portRange))
+    errors.push(`${field}.portRange ${rule.portRange} is not a/b or -1/-1`);
+  if (!parseCidr(rule.cidr)) errors.push(`${field}.cidr ${rule.cidr} is not a canonical IPv4 CIDR block`);
+}
+
+/** The VPC whose blocks hold `ip`, if any. */
+export function vpcOfAddress(config: Pick<EdgeConfig, 'vpcs'>, ip: string): EdgeVpc | undefined {
+  const address = parseIpv4(ip);
+  if (address === null) return undefined;
+  return config.vpcs.find((vpc) =>
+    vpc.cidrBlocks.some((text) => {
+      const block = parseCidr(text);
+      return block !== null && address >= block.first && address <= block.last;
+    }),
+  );
+}
+
+function validateInstances(config: EdgeConfig, errors: string[]): void {
+  const groups = new Set(config.securityGroups.map((group) => group.id));
+  const addresses = new Map<string, string>();
+  config.instances.forEach((instance, index) => {
+    const field = `instances[${index}] (instance ${instance.instanceId})`;
+    if (parseIpv4(instance.privateIp) === null)
+      errors.push(`${field}.privateIp ${instance.privateIp} is not an IPv4 address`);
+    else if (!vpcOfAddress(config, instance.privateIp))
+      errors.push(`${field}.privateIp ${instance.privateIp} is in no VPC's cidrBlocks`);
+    const other = addresses.get(instance.privateIp);
+    if (other)
+      errors.push(`${field}.privateIp ${instance.privateIp} is also the address of instance ${other}`);
+    addresses.set(instance.privateIp, instance.instanceId);
+    const ids = instance.securityGroupIds;
+    if (ids.length < 1 || ids.length > 5)
+      errors.push(`${field}.securityGroupIds has ${ids.length} groups, want 1 to 5`);
+    if (new Set(ids).size !== ids.length) errors.push(`${field}.securityGroupIds lists a group twice`);
+    for (const id of ids)
+      if (!groups.has(id))
+        errors.push(`${field}.securityGroupIds names ${id}, which is not in securityGroups`);
+  });
+}
+
+/** Every problem with an edge config, one sentence each naming the field; empty when it can be applied. */
+export function validateEdgeConfig(config: EdgeConfig): string[] {
+  const errors: string[] = [];
+  if (!Number.isInteger(config.listenPort) || config.listenPort < 1 || config.listenPort > 65535)
+    errors.push(`listenPort ${config.listenPort} is not a port from 1 to 65535`);
+  validatePeers(config, errors);
+  config.vpcs.forEach((vpc, index) => {
+    const field = `vpcs[${index}] (vpc ${vpc.vpcId})`;
+    if (!INTERFACE_NAME.test(vpc.interface))
+      errors.push(`${field}.interface ${JSON.stringify(vpc.interface)} is not an interface name`);
+    blocks(vpc.cidrBlocks, `${field}.cidrBlocks`, errors);
+  });
+  validateInstances(config, errors);
+  const seen = new Set<string>();
+  config.securityGroups.forEach((group, index) => {
+    if (seen.has(group.id)) errors.push(`securityGroups[${index}].id ${group.id} is listed twice`);
+    seen.add(group.id);
+    group.rules.forEach((rule, r) => {
+      validateRule(rule, `securityGroups[${index}] (${group.id}).rules[${r}] (${rule.id})`, errors);
+    });
+  });
+  return errors;
+}
