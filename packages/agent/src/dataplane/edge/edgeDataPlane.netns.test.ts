@@ -1,26 +1,16 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNamespaces, createNamespace, deleteNamespace } from '../linux/netns.js';
+import { connectNamespaces, createNamespace, deleteNamespace, namespaceLab } from '../linux/netns.js';
 import { type CommandRunner, netnsRunner, runCommand } from '../linux/runner.js';
 import { connectViaRunner } from '../linux/tcpConnect.js';
 import type { EdgeConfig, EdgeSecurityGroupRule } from './edgeConfig.js';
 import { EdgeDataPlane } from './edgeDataPlane.js';
 
-const TOOLS = ['ip', 'nft', 'wg', 'wireguard-go', 'ping'];
-const hasTool = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const root = process.getuid?.() === 0 && TOOLS.every(hasTool);
-const skipNote = root ? '' : ` (skipped: needs root and ${TOOLS.join(', ')})`;
+const { available: root, skipNote } = namespaceLab(['ip', 'nft', 'wg', 'wireguard-go', 'ping']);
 
 const id = randomBytes(3).toString('hex');
 const EDGE = `sage-edge-${id}`;

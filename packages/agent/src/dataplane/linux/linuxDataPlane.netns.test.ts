@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,21 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config.js';
 import { sampleConfig } from '../../testing/sampleConfig.js';
 import { LinuxDataPlane } from './linuxDataPlane.js';
-import { connectNamespaces, createNamespace, deleteNamespace } from './netns.js';
+import { connectNamespaces, createNamespace, deleteNamespace, namespaceLab } from './netns.js';
 import { type CommandRunner, netnsRunner, runCommand } from './runner.js';
 import { connectViaRunner } from './tcpConnect.js';
 
-const TOOLS = ['ip', 'nft', 'wg', 'wireguard-go', 'dnsmasq', 'ping'];
-const hasTool = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const root = process.getuid?.() === 0 && TOOLS.every(hasTool);
-const skipNote = root ? '' : ` (skipped: needs root and ${TOOLS.join(', ')})`;
+const { available: root, skipNote } = namespaceLab(['ip', 'nft', 'wg', 'wireguard-go', 'dnsmasq', 'ping']);
 
 const id = randomBytes(3).toString('hex');
 const GW = `sagt-gw-${id}`;

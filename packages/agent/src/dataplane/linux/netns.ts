@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { type CommandRunner, hostRunner, runCommand } from './runner.js';
 
 /**
@@ -56,4 +57,21 @@ export async function deleteNamespace(name: string, runner: CommandRunner = host
     await runner('kill', ['-KILL', ...list]);
   }
   await runner('ip', ['netns', 'del', name]);
+}
+
+/**
+ * Whether this machine can run the namespace tests (root and every tool installed), and the note
+ * a skipped test carries in its name so a run without root says why.
+ */
+export function namespaceLab(tools: readonly string[]): { available: boolean; skipNote: string } {
+  const installed = (tool: string) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const available = process.getuid?.() === 0 && tools.every(installed);
+  return { available, skipNote: available ? '' : ` (skipped: needs root and ${tools.join(', ')})` };
 }
