@@ -1,7 +1,15 @@
-import { type AclRuleSpec, KEEPALIVE_LIMITS, parsePortRange } from '@opensag/proto';
+import {
+  type AclRuleSpec,
+  KEEPALIVE_LIMITS,
+  type KeepaliveSettings,
+  parsePortRange,
+  type RouteEntry,
+  type TunnelConfig,
+} from '@opensag/proto';
 import { parseCidr } from './ipv4.js';
 import { type DevicePorts, isRecord, validatePorts } from './ports/validatePorts.js';
 
+export type { KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
 export type { DevicePorts, LanPortConfig, WanPortConfig } from './ports/validatePorts.js';
 
 /**
@@ -22,30 +30,6 @@ export interface DeviceConfig {
   /** ACL rules in evaluation order (priority, then insertion). */
   aclRules: AclRule[];
   aclId: string | null;
-}
-
-export interface TunnelConfig {
-  accessPoint: string;
-  /** host:port of the tunnel endpoint and probe responder. */
-  address: string;
-  publicKey?: string;
-  role: 'active' | 'standby';
-}
-
-export interface KeepaliveSettings {
-  intervalMs: number;
-  multiplier: number;
-  /** Number of most recent probes over which loss is measured. */
-  lossWindow: number;
-  /** How long the active tunnel must stay up before traffic fails back to it. */
-  holdDownMs: number;
-}
-
-export interface RouteEntry {
-  destination: string;
-  nextHop: 'tunnel';
-  sourceResourceId: string;
-  sourceKind: 'gateway' | 'vpc';
 }
 
 export interface AclRule extends AclRuleSpec {

@@ -18,6 +18,7 @@ export {
   encodeProbeResult,
   encodeReport,
 } from './codec.js';
+export type { KeepaliveSettings, RouteEntry, TunnelConfig } from './deviceConfig.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export * from './keepalive.js';
 export * from './messages.js';

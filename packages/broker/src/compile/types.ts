@@ -1,4 +1,7 @@
+import type { KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
 import type { AclRule, GatewayPorts } from '../domain/types.js';
+
+export type { KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
 
 /**
  * A gateway's desired configuration: what the compiler produces and what the device receives
@@ -25,30 +28,6 @@ export interface AccessPoint {
   address: string;
   /** WireGuard public key of the access point, when it has one. */
   publicKey?: string;
-}
-
-export interface TunnelConfig {
-  accessPoint: string;
-  address: string;
-  publicKey?: string;
-  role: 'active' | 'standby';
-}
-
-export interface KeepaliveSettings {
-  intervalMs: number;
-  multiplier: number;
-  /** Number of most recent probes over which loss is measured. */
-  lossWindow: number;
-  /** How long the active tunnel must stay up before traffic fails back to it. */
-  holdDownMs: number;
-}
-
-export interface RouteEntry {
-  destination: string;
-  nextHop: 'tunnel';
-  /** The resource the route was learned from: a gateway (`sag-…`) or a VPC (`vpc-…`). */
-  sourceResourceId: string;
-  sourceKind: 'gateway' | 'vpc';
 }
 
 /** What the compiler needs besides the topology. */
