@@ -162,7 +162,7 @@ export class ControlPlane {
       counts.gatewaysByLifecycle[gateway.lifecycle]++;
       if (gateway.serialNumber)
         counts.devicesByPresence[this.devices.get(gateway.id)?.presence ?? 'offline']++;
-      if (gateway.lifecycle === 'active') counts.gatewaysBySync[this.gatewayStatus(gateway.id).sync]++;
+      if (gateway.lifecycle === 'active') counts.gatewaysBySync[this.devices.sync(gateway.id)]++;
     }
     return counts;
   }
