@@ -70,6 +70,11 @@ describe('round trip', () => {
     expect(decoded.ports.lan[1].dhcp).toBeNull();
   });
 
+  it('keeps every field of an access point config, its edge settings included', () => {
+    const decoded = decodeDesiredConfig(encodeDesiredConfig(sample.edgeConfig));
+    expect(decoded).toEqual({ schemaVersion: 1, ...sample.edgeConfig });
+  });
+
   it.each(sample.commands)('keeps a Command carrying $payload', (command) => {
     const { payload: _, ...input } = command;
     expect(decodeCommand(encodeCommand(input as Parameters<typeof encodeCommand>[0]))).toEqual({
@@ -111,6 +116,27 @@ describe('encoding refuses what the peer would refuse', () => {
     const rules = [{ ...sample.desiredConfig.aclRules[0], destPortRange: '23-25' }];
     const error = protocolErrorOf(() => encodeDesiredConfig({ ...sample.desiredConfig, aclRules: rules }));
     expect(error.field).toBe('aclRules[0].destPortRange');
+  });
+
+  it('names the security-group rule field an access point would refuse', () => {
+    const edge = sample.edgeConfig.edge as NonNullable<typeof sample.edgeConfig.edge>;
+    const rule = { ...edge.securityGroups[0].rules[0], direction: 'inbound' };
+    const groups = [{ id: 'sg-sh1', rules: [rule] }];
+    const error = protocolErrorOf(() =>
+      encodeDesiredConfig({ ...sample.edgeConfig, edge: { ...edge, securityGroups: groups } } as never),
+    );
+    expect(error.field).toBe('edge.securityGroups[0].rules[0].direction');
+    expect(error.message).toContain('ingress, egress');
+    const badRange = [{ id: 'sg-sh1', rules: [{ ...rule, direction: 'ingress', portRange: '80' }] }];
+    expect(
+      protocolErrorOf(() =>
+        encodeDesiredConfig({ ...sample.edgeConfig, edge: { ...edge, securityGroups: badRange } } as never),
+      ).field,
+    ).toBe('edge.securityGroups[0].rules[0].portRange');
+    expect(
+      protocolErrorOf(() => encodeDesiredConfig({ ...sample.edgeConfig, edge: { ...edge, listenPort: 0 } }))
+        .field,
+    ).toBe('edge.listenPort');
   });
 
   it('refuses a config without keepalive settings or with a zero interval', () => {

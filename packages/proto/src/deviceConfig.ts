@@ -29,3 +29,56 @@ export interface RouteEntry {
   sourceResourceId: string;
   sourceKind: 'gateway' | 'vpc';
 }
+
+/** A branch gateway terminated on an access point: its tunnel key and the blocks behind it. */
+export interface EdgePeerConfig {
+  gatewayId: string;
+  /** The gateway's WireGuard public key (standard base64 of 32 bytes). */
+  publicKey: string;
+  /** The branch private blocks; replies to them go back into this gateway's tunnel. */
+  allowedIps: string[];
+}
+
+export interface EdgeVpcConfig {
+  vpcId: string;
+  cidrBlocks: string[];
+}
+
+export interface EdgeInstanceConfig {
+  instanceId: string;
+  privateIp: string;
+  /** 1–5 groups, as SPEC §3 allows. */
+  securityGroupIds: string[];
+}
+
+/** A security-group rule as SPEC §3 defines it, without the broker's bookkeeping. */
+export interface EdgeSecurityGroupRuleConfig {
+  id: string;
+  direction: 'ingress' | 'egress';
+  policy: 'accept' | 'drop';
+  /** 1–100; the lowest number wins. */
+  priority: number;
+  protocol: 'tcp' | 'udp' | 'icmp' | 'all';
+  /** `a/b`, `-1/-1` for any. */
+  portRange: string;
+  /** The other end: the source for ingress, the destination for egress. */
+  cidr: string;
+}
+
+export interface EdgeSecurityGroupConfig {
+  id: string;
+  rules: EdgeSecurityGroupRuleConfig[];
+}
+
+/**
+ * The part of an access point's config that only an access point ("edge" role) has: the branch
+ * tunnels it terminates and the VPCs whose instances it guards. Travels as DesiredConfig.edge.
+ */
+export interface EdgeSettings {
+  /** The WireGuard port: the access point's probe port + 1. */
+  listenPort: number;
+  peers: EdgePeerConfig[];
+  vpcs: EdgeVpcConfig[];
+  instances: EdgeInstanceConfig[];
+  securityGroups: EdgeSecurityGroupConfig[];
+}

@@ -18,7 +18,17 @@ export {
   encodeProbeResult,
   encodeReport,
 } from './codec.js';
-export type { KeepaliveSettings, RouteEntry, TunnelConfig } from './deviceConfig.js';
+export type {
+  EdgeInstanceConfig,
+  EdgePeerConfig,
+  EdgeSecurityGroupConfig,
+  EdgeSecurityGroupRuleConfig,
+  EdgeSettings,
+  EdgeVpcConfig,
+  KeepaliveSettings,
+  RouteEntry,
+  TunnelConfig,
+} from './deviceConfig.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export * from './keepalive.js';
 export * from './messages.js';

@@ -163,6 +163,50 @@ export const desiredConfig: Sample<DesiredConfig> = {
     },
   ],
   aclId: 'acl-3c1',
+  edge: null,
+};
+
+/** An access point's config: no ports, tunnels, routes or ACL; the edge settings instead. */
+export const edgeConfig: Sample<DesiredConfig> = {
+  revision: 3,
+  hash: 'sha256:9b71d224bd62f378',
+  gatewayId: 'ap-edge-a',
+  serialNumber: 'SAGEDGEA01',
+  ports: { wan: [], lan: [] },
+  privateCidrs: [],
+  tunnels: [],
+  keepalive: { intervalMs: 1000, multiplier: 3, lossWindow: 20, holdDownMs: 10_000 },
+  routes: [],
+  aclRules: [],
+  aclId: '',
+  edge: {
+    listenPort: 51821,
+    peers: [
+      {
+        gatewayId: 'sag-8f2',
+        publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
+        allowedIps: ['172.16.0.0/16'],
+      },
+    ],
+    vpcs: [{ vpcId: 'vpc-sh1', cidrBlocks: ['10.1.0.0/16'] }],
+    instances: [{ instanceId: 'i-sh1', privateIp: '10.1.0.10', securityGroupIds: ['sg-sh1'] }],
+    securityGroups: [
+      {
+        id: 'sg-sh1',
+        rules: [
+          {
+            id: 'sgr-1',
+            direction: 'ingress',
+            policy: 'accept',
+            priority: 1,
+            protocol: 'all',
+            portRange: '-1/-1',
+            cidr: '172.16.0.0/16',
+          },
+        ],
+      },
+    ],
+  },
 };
 
 export const commands: Sample<Command>[] = [

@@ -18,6 +18,7 @@ export const AGENT_STATES = ['waiting-for-activation', 'running'] as const;
 export const DATAPLANES = ['emulated', 'linux'] as const;
 export const AGENT_ROLES = ['branch', 'edge'] as const;
 export const TUNNEL_ROLES = ['active', 'standby'] as const;
+export const SECURITY_GROUP_DIRECTIONS = ['ingress', 'egress'] as const;
 export const NEXT_HOPS = ['tunnel'] as const;
 export const ROUTE_SOURCE_KINDS = ['gateway', 'vpc'] as const;
 export const ACL_DIRECTIONS: readonly AclDirection[] = ['in', 'out'];
@@ -44,6 +45,7 @@ export type AgentState = (typeof AGENT_STATES)[number];
 export type Dataplane = (typeof DATAPLANES)[number];
 export type AgentRole = (typeof AGENT_ROLES)[number];
 export type TunnelRole = (typeof TUNNEL_ROLES)[number];
+export type SecurityGroupDirection = (typeof SECURITY_GROUP_DIRECTIONS)[number];
 export type NextHop = (typeof NEXT_HOPS)[number];
 export type RouteSourceKind = (typeof ROUTE_SOURCE_KINDS)[number];
 export type ProbeProtocol = (typeof PROBE_PROTOCOLS)[number];
@@ -111,9 +113,18 @@ export type AclRule = With<
   Plain<opensag.v1.AclRule.$Properties>,
   { direction: AclDirection; policy: AclPolicy; protocol: AclProtocol }
 >;
+export type EdgeSecurityGroupRuleMessage = With<
+  Plain<opensag.v1.EdgeSecurityGroupRule.$Properties>,
+  { direction: SecurityGroupDirection; policy: AclPolicy; protocol: AclProtocol }
+>;
+export type EdgeSettingsMessage = With<
+  Plain<opensag.v1.EdgeSettings.$Properties>,
+  { securityGroups: { id: string; rules: EdgeSecurityGroupRuleMessage[] }[] }
+>;
+/** `edge` is null in a gateway's config and present in an access point's. */
 export type DesiredConfig = With<
   Plain<opensag.v1.DesiredConfig.$Properties>,
-  { ports: Ports; tunnels: Tunnel[]; routes: Route[]; aclRules: AclRule[] }
+  { ports: Ports; tunnels: Tunnel[]; routes: Route[]; aclRules: AclRule[]; edge: EdgeSettingsMessage | null }
 >;
 
 export type Activation = Plain<opensag.v1.Activation.$Properties>;

@@ -11,6 +11,7 @@ import {
   type Command,
   DATAPLANES,
   type DesiredConfig,
+  type EdgeSettingsMessage,
   EVENT_KINDS,
   type Event,
   type Hello,
@@ -24,6 +25,7 @@ import {
   type ProbeResult,
   type Report,
   ROUTE_SOURCE_KINDS,
+  SECURITY_GROUP_DIRECTIONS,
   TUNNEL_ROLES,
   WAN_MODES,
 } from './messages.js';
@@ -36,7 +38,7 @@ export const LIMITS = {
 } as const;
 
 /** Message fields that may be absent (null); every other sub-message must be present. */
-const OPTIONAL_MESSAGES = new Set(['dhcp', 'probeResult']);
+const OPTIONAL_MESSAGES = new Set(['dhcp', 'probeResult', 'edge']);
 
 function invalid(message: string, path: string, problem: string): never {
   throw new ProtocolError('INVALID_FIELD', `${message} field ${path} ${problem}`, path);
@@ -170,6 +172,24 @@ export function checkDesiredConfig(m: DesiredConfig): void {
     for (const key of ['sourcePortRange', 'destPortRange'] as const) {
       if (parsePortRange(rule[key]) === null) {
         invalid(msg, `${at}.${key}`, `is ${describe(rule[key])}; expected a/b (1–65535) or -1/-1`);
+      }
+    }
+  }
+  if (m.edge) checkEdgeSettings(msg, m.edge);
+}
+
+function checkEdgeSettings(msg: string, edge: EdgeSettingsMessage): void {
+  inRange(msg, 'edge.listenPort', edge.listenPort, 1, 65535);
+  for (const [g, group] of edge.securityGroups.entries()) {
+    present(msg, `edge.securityGroups[${g}].id`, group.id);
+    for (const [r, rule] of group.rules.entries()) {
+      const at = `edge.securityGroups[${g}].rules[${r}]`;
+      oneOf(msg, `${at}.direction`, rule.direction, SECURITY_GROUP_DIRECTIONS);
+      oneOf(msg, `${at}.policy`, rule.policy, ACL_POLICIES);
+      oneOf(msg, `${at}.protocol`, rule.protocol, ACL_PROTOCOLS);
+      inRange(msg, `${at}.priority`, rule.priority, 1, 100);
+      if (parsePortRange(rule.portRange) === null) {
+        invalid(msg, `${at}.portRange`, `is ${describe(rule.portRange)}; expected a/b (1–65535) or -1/-1`);
       }
     }
   }
