@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api/server.js';
 import { resolveApiToken } from './apiToken.js';
+import type { AccessPoint } from './compile/types.js';
 import type { BrokerConfig } from './config.js';
 import { ControlPlane } from './controlPlane.js';
 import { startAccessPoint } from './devices/accessPoint.js';
@@ -26,6 +27,16 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
+/**
+ * The access points in every gateway's config, active first. Access points run by edge agents
+ * carry real tunnels, so when there are any the embedded responder (probes only) steps aside.
+ * All of them stay listed, so each edge agent gets its config even when it serves no gateway.
+ */
+export function gatewayAccessPoints(embedded: AccessPoint, configured: AccessPoint[]): AccessPoint[] {
+  const edges = configured.some((point) => point.serialNumber !== undefined);
+  return edges ? configured.map((point) => ({ ...point })) : [embedded, ...configured];
+}
+
 /** Opens the data directory, loads the state and starts serving. */
 export async function startBroker(
   config: BrokerConfig,
@@ -46,7 +57,10 @@ export async function startBroker(
     log,
     metrics,
     settings: { enabledAreas: config.enabledAreas, quotas: config.quotas },
-    compile: { accessPoints: [embedded, ...config.accessPoints].slice(0, 2), keepalive: config.keepalive },
+    compile: {
+      accessPoints: gatewayAccessPoints(embedded, config.accessPoints),
+      keepalive: config.keepalive,
+    },
   });
   let deviceLink: DeviceLink;
   const api = buildApi({

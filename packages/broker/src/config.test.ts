@@ -43,6 +43,28 @@ describe('broker configuration', () => {
     expect(config.accessPoints).toEqual([{ id: 'ap-edge-2', address: '127.0.0.1:51900' }]);
   });
 
+  it('reads access points run by edge agents, refusing a bad serial, key, id or a repeat', () => {
+    const edge = {
+      id: 'ap-edge-a',
+      address: '203.0.113.11:51820',
+      serialNumber: 'SAGEDGEA01',
+      identityKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
+    };
+    const load = (accessPoints: unknown[]) => () =>
+      loadConfig({ config: configFile({ accessPoints }) }, {}).accessPoints;
+    expect(load([edge])()).toEqual([edge]);
+    expect(load([{ ...edge, serialNumber: 'no spaces allowed' }])).toThrow(
+      'accessPoints[0].serialNumber: an access point run by an edge agent needs the serial number',
+    );
+    expect(load([{ ...edge, identityKey: 'abc' }])).toThrow(
+      'accessPoints[0].identityKey: must be the publicKey',
+    );
+    expect(load([{ ...edge, id: 'sag-edge' }])).toThrow('accessPoints[0].id: must be lowercase letters');
+    expect(load([edge, { ...edge, id: 'ap-edge-b' }])).toThrow(
+      'accessPoints[1]: SAGEDGEA01 is already used by accessPoints[0]',
+    );
+  });
+
   it.each([
     [{ http: 'localhost' }, {}, 'configuration: http: "localhost" is not host:port (e.g. 127.0.0.1:8080)'],
     [{}, { SAG_ENABLED_AREAS: 'mars' }, 'configuration: enabled-areas: unknown area "mars"'],

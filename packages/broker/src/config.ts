@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KEEPALIVE_LIMITS } from '@opensag/proto';
+import { isValidSerialNumber, KEEPALIVE_LIMITS, publicKeyFromBase64 } from '@opensag/proto';
 import type { AccessPoint, KeepaliveSettings } from './compile/types.js';
 import { AREAS, DEFAULT_QUOTAS } from './domain/index.js';
 import type { Quotas } from './domain/types.js';
@@ -11,7 +11,11 @@ export interface BrokerConfig {
   mqtt: HostPort;
   /** UDP address of the embedded access point's probe responder. */
   accessPoint: HostPort;
-  /** Extra access points (e.g. edges) put into every gateway's config after the embedded one. */
+  /**
+   * Access points from the config file. When one of them is run by an edge agent (has a serial
+   * number), these are every gateway's tunnels in order (active, standby); otherwise they follow
+   * the embedded one.
+   */
   accessPoints: AccessPoint[];
   enabledAreas: string[];
   quotas: Quotas;
@@ -162,21 +166,58 @@ function keepaliveFrom(file: Record<string, unknown>): KeepaliveSettings {
   return keepalive;
 }
 
+/** Access point ids share the device-state and config tables with gateway ids (`sag-…`). */
+const ACCESS_POINT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function accessPointFrom(entry: Record<string, unknown>, setting: string): AccessPoint {
+  if (typeof entry?.id !== 'string' || typeof entry?.address !== 'string') {
+    throw new ConfigError(setting, 'needs string fields id and address (host:port)');
+  }
+  if (!ACCESS_POINT_ID.test(entry.id) || entry.id.startsWith('sag-')) {
+    throw new ConfigError(
+      `${setting}.id`,
+      'must be lowercase letters, digits and dashes (up to 63) and not start with sag- (gateway ids do)',
+    );
+  }
+  parseHostPort(`${setting}.address`, entry.address);
+  const point: AccessPoint = { id: entry.id, address: entry.address };
+  if (entry.publicKey !== undefined) point.publicKey = String(entry.publicKey);
+  if (entry.serialNumber === undefined && entry.identityKey === undefined) return point;
+  if (typeof entry.serialNumber !== 'string' || !isValidSerialNumber(entry.serialNumber)) {
+    throw new ConfigError(
+      `${setting}.serialNumber`,
+      'an access point run by an edge agent needs the serial number it was initialised with',
+    );
+  }
+  try {
+    publicKeyFromBase64(entry.identityKey as string);
+  } catch {
+    throw new ConfigError(
+      `${setting}.identityKey`,
+      'must be the publicKey `sag-agent init` printed for the edge (standard base64 of 32 bytes)',
+    );
+  }
+  return { ...point, serialNumber: entry.serialNumber, identityKey: entry.identityKey as string };
+}
+
 function accessPointsFrom(file: Record<string, unknown>): AccessPoint[] {
   const list = file.accessPoints ?? [];
   if (!Array.isArray(list)) throw new ConfigError('accessPoints', 'must be a list of {id, address}');
-  return list.map((entry, index) => {
-    const setting = `accessPoints[${index}]`;
-    if (typeof entry?.id !== 'string' || typeof entry?.address !== 'string') {
-      throw new ConfigError(setting, 'needs string fields id and address (host:port)');
+  const points = list.map((entry, index) => accessPointFrom(entry, `accessPoints[${index}]`));
+  const seen = new Map<string, number>();
+  points.forEach((point, index) => {
+    for (const key of [point.id, point.serialNumber]) {
+      if (key === undefined) continue;
+      if (seen.has(key)) {
+        throw new ConfigError(
+          `accessPoints[${index}]`,
+          `${key} is already used by accessPoints[${seen.get(key)}]`,
+        );
+      }
+      seen.set(key, index);
     }
-    parseHostPort(`${setting}.address`, entry.address);
-    return {
-      id: entry.id,
-      address: entry.address,
-      ...(entry.publicKey ? { publicKey: String(entry.publicKey) } : {}),
-    };
   });
+  return points;
 }
 
 /**

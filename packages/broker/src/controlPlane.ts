@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AccessRequest, type AccessResult, analyzeAccess } from './compile/access.js';
-import { compileGatewayConfig } from './compile/gatewayConfig.js';
+import { compileEdgeConfig, type PeerOmission } from './compile/edgeConfig.js';
+import { compileGatewayConfig, MAX_TUNNELS } from './compile/gatewayConfig.js';
 import { nextConfigRecord } from './compile/revision.js';
 import { type CenRoute, cenRouteTable } from './compile/routes.js';
 import { changeScope, gatewaysInScope } from './compile/scope.js';
-import type { CompileSettings, GatewayConfig } from './compile/types.js';
+import type { AccessPoint, CompileSettings, EdgeSettings, GatewayConfig } from './compile/types.js';
 import { type DeviceEventInput, type DeviceStatePatch, DeviceStates } from './devices/deviceStates.js';
 
 export type { DeviceEventInput, DeviceStatePatch } from './devices/deviceStates.js';
@@ -60,6 +61,26 @@ export interface GatewayStatus {
   syncError: string | null;
   tunnels: TunnelStatus[];
   ports: unknown[];
+}
+
+/** An access point as the API shows it: where it is, who runs it, and its edge agent's sync state. */
+export interface AccessPointView {
+  id: string;
+  address: string;
+  /** Its place in every gateway's tunnels; `spare` past the first two. */
+  role: 'active' | 'standby' | 'spare';
+  /** The edge agent's serial number; null for an access point the broker only lists. */
+  serialNumber: string | null;
+  tunnelPublicKey: string | null;
+  presence: 'online' | 'offline';
+  lastSeenAt: string | null;
+  desiredRevision: number | null;
+  appliedRevision: number | null;
+  sync: 'in-sync' | 'pending' | 'failed';
+  syncError: string | null;
+  /** Gateways whose tunnels it terminates. */
+  peers: number;
+  omittedPeers: PeerOmission[];
 }
 
 export interface CompiledConfigView {
@@ -130,11 +151,17 @@ export class ControlPlane {
   private readonly commitListeners: CommitListener[] = [];
   /** serial number → gateway id; rebuilt after a mutation touches gateways. */
   private serialIndex: Map<string, string> | null = null;
+  /** Gateways each edge-run access point leaves out of its peers, and why. */
+  private readonly omittedPeers = new Map<string, PeerOmission[]>();
 
   constructor(options: ControlPlaneOptions) {
     this.store = options.store;
     this.settings = options.settings;
-    this.compileSettings = options.compile;
+    // Copied: an edge agent's reported tunnel key is written into its access point below.
+    this.compileSettings = {
+      ...options.compile,
+      accessPoints: options.compile.accessPoints.map((point) => ({ ...point })),
+    };
     this.log = options.log;
     this.metrics = options.metrics ?? createMetrics();
     this.now = options.now ?? (() => new Date());
@@ -147,6 +174,10 @@ export class ControlPlane {
       this.now,
       options.deviceWriteDelayMs,
     );
+    for (const point of this.edgeAccessPoints()) {
+      const reported = this.devices.get(point.id)?.tunnelPublicKey;
+      if (reported) point.publicKey = reported;
+    }
     this.recompileAll();
     registerFleetGauges(this.metrics.registry, () => this.fleetCounts());
   }
@@ -172,7 +203,8 @@ export class ControlPlane {
    * access point address or keepalive reaches devices on their next hello.
    */
   private recompileAll(): void {
-    const records = this.recompile(this.topology.gateways.keys(), this.now());
+    const at = this.now();
+    const records = [...this.recompile(this.topology.gateways.keys(), at), ...this.recompileEdges(at)];
     if (records.length === 0) return;
     this.store.putConfigs(records);
     for (const record of records) this.configs.set(record.gatewayId, record);
@@ -213,7 +245,9 @@ export class ControlPlane {
     try {
       const gatewayIds = gatewaysInScope(this.topology, scope);
       recompiled = gatewayIds.size;
-      configs = this.recompile(gatewayIds, at);
+      // Every access point guards every VPC and security group, so each mutation revisits them (a
+      // few configs; only those whose content changed get a new revision).
+      configs = [...this.recompile(gatewayIds, at), ...this.recompileEdges(at)];
       this.store.commit({ changeset, actor, at, configs, removedConfigs });
     } catch (err) {
       // The store refused the write: put memory back exactly as it was so both agree.
@@ -285,6 +319,117 @@ export class ControlPlane {
     return records;
   }
 
+  /** The access points run by edge agents, which get configs of their own. */
+  private edgeAccessPoints(): AccessPoint[] {
+    return this.compileSettings.accessPoints.filter((point) => point.serialNumber !== undefined);
+  }
+
+  private recompileEdges(at: Date): CompiledConfigRecord[] {
+    const records: CompiledConfigRecord[] = [];
+    const tunnelKeyOf = (gatewayId: string) => this.devices.get(gatewayId)?.tunnelPublicKey ?? undefined;
+    for (const point of this.edgeAccessPoints()) {
+      const { config, omitted } = compileEdgeConfig(this.topology, point, this.compileSettings, tunnelKeyOf);
+      this.omittedPeers.set(point.id, omitted);
+      const record = nextConfigRecord(this.configs.get(point.id), config, at);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
+  /** Stores configs compiled outside a mutation and hands them to the device link. */
+  private publishConfigs(records: CompiledConfigRecord[]): void {
+    if (records.length === 0) return;
+    this.store.putConfigs(records);
+    for (const record of records) this.configs.set(record.gatewayId, record);
+    this.metrics.configRevisions.inc(records.length);
+    for (const record of records) for (const listener of this.configListeners) this.notify(listener, record);
+  }
+
+  /** The access point run by the edge agent with this serial number, if any. */
+  accessPointBySerial(serialNumber: string): AccessPoint | undefined {
+    return this.edgeAccessPoints().find((point) => point.serialNumber === serialNumber);
+  }
+
+  /** The access point with this id when an edge agent runs it (and so has a device state). */
+  edgeAccessPoint(id: string): AccessPoint | undefined {
+    return this.edgeAccessPoints().find((point) => point.id === id);
+  }
+
+  /**
+   * A device reported its WireGuard public key (hello). A gateway's key goes into the access
+   * points' peers; an edge's key into every gateway's tunnels. Nothing is recompiled when the key
+   * is the one already known, so reconnects cost nothing.
+   */
+  recordTunnelKey(deviceId: string, serialNumber: string, publicKey: string): void {
+    const known = this.devices.get(deviceId)?.tunnelPublicKey ?? null;
+    if (known === publicKey) return;
+    const point = this.edgeAccessPoint(deviceId);
+    if (!point && !this.topology.gateways.has(deviceId)) return;
+    this.devices.record(deviceId, serialNumber, { tunnelPublicKey: publicKey }, [
+      { action: 'device.tunnel-key', details: { publicKey, previous: known } },
+    ]);
+    // Configs below are built on this key: it must be as durable as they are.
+    this.devices.flush();
+    const at = this.now();
+    if (point) point.publicKey = publicKey;
+    const gateways = point ? this.recompile(this.topology.gateways.keys(), at) : [];
+    const records = [...gateways, ...this.recompileEdges(at)];
+    this.log.info(
+      { deviceId, serialNumber, publicKey, newRevisions: records.length },
+      'device tunnel key recorded',
+    );
+    this.publishConfigs(records);
+  }
+
+  accessPoints(): AccessPointView[] {
+    return this.compileSettings.accessPoints.map((point, index) => {
+      const device = this.devices.get(point.id);
+      const desired = this.configs.get(point.id);
+      const edge = point.serialNumber !== undefined;
+      const sync = edge ? this.devices.sync(point.id) : 'in-sync';
+      return {
+        id: point.id,
+        address: point.address,
+        role: index >= MAX_TUNNELS ? 'spare' : index === 0 ? 'active' : 'standby',
+        serialNumber: point.serialNumber ?? null,
+        tunnelPublicKey: point.publicKey ?? null,
+        presence: device?.presence ?? 'offline',
+        lastSeenAt: device?.lastSeenAt ?? null,
+        desiredRevision: desired?.revision ?? null,
+        appliedRevision: device?.appliedRevision ?? null,
+        sync,
+        syncError: sync === 'failed' ? (device?.syncError ?? null) : null,
+        peers: (desired?.config as GatewayConfig | undefined)?.edge?.peers.length ?? 0,
+        omittedPeers: this.omittedPeers.get(point.id) ?? [],
+      };
+    });
+  }
+
+  accessPoint(id: string): AccessPointView {
+    const view = this.accessPoints().find((point) => point.id === id);
+    if (!view) {
+      throw new SagError('NOT_FOUND', `access point ${id} not found`, {
+        resourceType: 'access-point',
+        resourceId: id,
+      });
+    }
+    return view;
+  }
+
+  /** The latest config of an access point run by an edge agent. */
+  accessPointConfig(id: string): CompiledConfigView & { config: { edge: EdgeSettings } } {
+    const view = this.accessPoint(id);
+    const record = view.serialNumber ? this.configs.get(id) : undefined;
+    if (!record) {
+      throw new SagError(
+        'NOT_FOUND',
+        `access point ${id} has no config: only an access point run by an edge agent (serialNumber in the broker's config file) gets one`,
+        { resourceType: 'access-point', resourceId: id },
+      );
+    }
+    return { ...record, config: record.config as GatewayConfig & { edge: EdgeSettings } };
+  }
+
   private resultOf<T>(changeset: Changeset): T | null {
     const { resourceType, resourceId } = changeset.audit;
     const entity = collectionOf(this.topology, resourceType).get(resourceId);
@@ -325,7 +470,8 @@ export class ControlPlane {
 
   /**
    * Updates a device's runtime state in memory at once and queues it, with its events, for the
-   * next batched write (see DeviceStateWriter). Null when the gateway no longer exists.
+   * next batched write (see DeviceStateWriter). The id is a gateway's, or an access point's for an
+   * edge agent. Null when neither exists (any more).
    */
   recordDevice(
     gatewayId: string,
@@ -333,7 +479,7 @@ export class ControlPlane {
     patch: DeviceStatePatch,
     events: DeviceEventInput[] = [],
   ): DeviceStateRecord | null {
-    if (!this.topology.gateways.has(gatewayId)) return null;
+    if (!this.topology.gateways.has(gatewayId) && !this.edgeAccessPoint(gatewayId)) return null;
     return this.devices.record(gatewayId, serialNumber, patch, events);
   }
 

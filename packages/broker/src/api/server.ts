@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { ControlPlane } from '../controlPlane.js';
+import { accessPointsApi } from './accessPoints.js';
 import { accessTestsApi } from './accessTests.js';
 import { aclsApi } from './acls.js';
 import { areasApi } from './areas.js';
@@ -42,6 +43,7 @@ export interface ApiOptions {
 
 const RESOURCES = [
   areasApi,
+  accessPointsApi,
   gatewaysApi,
   ccnsApi,
   censApi,

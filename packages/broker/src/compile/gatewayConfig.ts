@@ -6,7 +6,7 @@ import { compareDestinations, routesLearnedByGateway } from './routes.js';
 import type { AccessPoint, CompileSettings, GatewayConfig, RouteEntry, TunnelConfig } from './types.js';
 
 /** A device keeps one active and at most one standby tunnel (SPEC §5 "Tunnel keepalive"). */
-const MAX_TUNNELS = 2;
+export const MAX_TUNNELS = 2;
 
 function tunnelsFor(accessPoints: readonly AccessPoint[]): TunnelConfig[] {
   return accessPoints.slice(0, MAX_TUNNELS).map((point, index) => ({

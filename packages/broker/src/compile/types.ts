@@ -1,7 +1,7 @@
-import type { KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
+import type { EdgeSettings, KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
 import type { AclRule, GatewayPorts } from '../domain/types.js';
 
-export type { KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
+export type { EdgeSettings, KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
 
 /**
  * A gateway's desired configuration: what the compiler produces and what the device receives
@@ -20,14 +20,26 @@ export interface GatewayConfig {
   /** ACL rules in evaluation order (priority, then insertion); empty when no ACL is bound. */
   aclRules: AclRule[];
   aclId: string | null;
+  /**
+   * Only in the config of an access point run by an edge agent, which shares the gateway's
+   * message and pipeline: its peers, VPCs and security groups. Its ports and lists are empty.
+   */
+  edge?: EdgeSettings;
 }
 
 export interface AccessPoint {
   id: string;
   /** host:port of the tunnel endpoint / probe responder. */
   address: string;
-  /** WireGuard public key of the access point, when it has one. */
+  /**
+   * WireGuard public key of the access point: set in the broker's config file, or reported by
+   * the edge agent that runs the access point (which then wins).
+   */
   publicKey?: string;
+  /** The serial number of the edge agent running this access point, when one does. */
+  serialNumber?: string;
+  /** Standard base64 of that edge agent's raw Ed25519 identity key (`sag-agent init`). */
+  identityKey?: string;
 }
 
 /** What the compiler needs besides the topology. */

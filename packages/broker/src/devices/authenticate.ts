@@ -81,14 +81,18 @@ export function createConnectGuards(ctx: DeviceLinkContext, options: Authenticat
     if (failures.blocked(address, now)) return refuse('rate-limited');
     if (client.id !== username) return refuse('client-id-mismatch');
     if (!isValidSerialNumber(username)) return refuse('invalid-serial');
+    // A gateway's device, or the edge agent running an access point of the broker's config file.
     const gateway = ctx.controlPlane.gatewayBySerial(username);
-    if (!gateway?.publicKey) return refuse('unknown-serial');
+    const edge = gateway ? undefined : ctx.controlPlane.accessPointBySerial(username);
+    const identityKey = gateway ? gateway.publicKey : edge?.identityKey;
+    const deviceId = gateway?.id ?? edge?.id;
+    if (!identityKey || !deviceId) return refuse('unknown-serial');
     if (!password || password.length === 0 || password.length > 512) return refuse('missing-proof');
     const willProblem = willProblems.get(client);
     if (willProblem) return refuse('bad-will', willProblem);
     let verdict: ReturnType<typeof verifyProof>;
     try {
-      verdict = verifyProof(username, password.toString('utf8'), gateway.publicKey, now, skewMs);
+      verdict = verifyProof(username, password.toString('utf8'), identityKey, now, skewMs);
     } catch {
       return refuse('malformed');
     }
@@ -96,8 +100,8 @@ export function createConnectGuards(ctx: DeviceLinkContext, options: Authenticat
     const seen = nonces.remember(`${username}|${verdict.nonce}`, verdict.millis, now);
     if (seen === 'replayed') return refuse('replayed');
     if (seen === 'full') return refuse('replay-cache-full');
-    ctx.sessions.admit(client, username, gateway.id, address, new Date(now));
-    ctx.log.debug({ serialNumber: username, gatewayId: gateway.id, address }, 'device authenticated');
+    ctx.sessions.admit(client, username, deviceId, address, new Date(now));
+    ctx.log.debug({ serialNumber: username, gatewayId: deviceId, address }, 'device authenticated');
     done(null, true);
   }
 

@@ -19,8 +19,11 @@ export function createAuthorizers(ctx: DeviceLinkContext) {
     );
   }
 
+  /** Bound to a gateway, or running an access point of the broker's config. */
   function stillBound(client: Client): boolean {
-    return typeof client.id === 'string' && ctx.controlPlane.gatewayBySerial(client.id) !== undefined;
+    if (typeof client.id !== 'string') return false;
+    const cp = ctx.controlPlane;
+    return cp.gatewayBySerial(client.id) !== undefined || cp.accessPointBySerial(client.id) !== undefined;
   }
 
   function authorizePublish(

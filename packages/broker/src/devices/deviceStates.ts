@@ -61,7 +61,7 @@ export class DeviceStates {
       category: 'device',
       action: e.action,
       actor: `device:${serialNumber}`,
-      resourceType: 'gateway',
+      resourceType: resourceTypeOf(gatewayId),
       resourceId: gatewayId,
       details: { serialNumber, ...e.details },
     }));
@@ -82,6 +82,11 @@ export class DeviceStates {
   flush(): void {
     this.writer.flush();
   }
+}
+
+/** Devices are gateways' (ids `sag-…`) or edge agents', keyed by their access point's id. */
+function resourceTypeOf(deviceId: string): 'gateway' | 'access-point' {
+  return deviceId.startsWith('sag-') ? 'gateway' : 'access-point';
 }
 
 function emptyDeviceState(gatewayId: string, serialNumber: string): DeviceStateRecord {

@@ -99,18 +99,29 @@ export class ConfigPush {
     for (const id of [...this.outstanding.keys()]) this.cancel(id);
   }
 
-  private target(gatewayId: string): { record: CompiledConfigRecord; serialNumber: string } | null {
+  private target(deviceId: string): { record: CompiledConfigRecord; serialNumber: string } | null {
+    const serialNumber = this.recipient(deviceId);
+    if (!serialNumber || !this.ctx.sessions.bySerial(serialNumber)) return null;
     const cp = this.ctx.controlPlane;
-    const gateway = cp.topology.gateways.get(gatewayId);
-    if (!gateway?.serialNumber || gateway.lifecycle !== 'active' || cp.isLocked(gateway)) return null;
-    if (!this.ctx.sessions.bySerial(gateway.serialNumber)) return null;
-    const record = cp.configRecord(gatewayId);
+    const record = cp.configRecord(deviceId);
     if (!record) return null;
-    const device = cp.deviceState(gatewayId);
+    const device = cp.deviceState(deviceId);
     if (device?.appliedRevision === record.revision && device.appliedHash === record.hash) return null;
     // The device refused this very revision; re-sending it would fail the same way.
     if (device?.failedRevision === record.revision) return null;
-    return { record, serialNumber: gateway.serialNumber };
+    return { record, serialNumber };
+  }
+
+  /**
+   * Who may have the config: an active, unlocked gateway's bound device, or the edge agent of an
+   * access point (device ids are gateway ids or access point ids).
+   */
+  private recipient(deviceId: string): string | null {
+    const cp = this.ctx.controlPlane;
+    const gateway = cp.topology.gateways.get(deviceId);
+    if (!gateway) return cp.edgeAccessPoint(deviceId)?.serialNumber ?? null;
+    if (!gateway.serialNumber || gateway.lifecycle !== 'active' || cp.isLocked(gateway)) return null;
+    return gateway.serialNumber;
   }
 
   private send(gatewayId: string, attempt: number): void {

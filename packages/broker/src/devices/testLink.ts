@@ -10,6 +10,7 @@ import {
 } from '@opensag/proto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
+import type { AccessPoint } from '../compile/types.js';
 import { DEFAULT_KEEPALIVE } from '../config.js';
 import { ControlPlane } from '../controlPlane.js';
 import { DEFAULT_QUOTAS } from '../domain/catalogue.js';
@@ -41,7 +42,7 @@ export class TestLink {
   private readonly clients: MqttClient[] = [];
   private serial = 0;
 
-  constructor(options: { now?: () => Date } = {}) {
+  constructor(options: { now?: () => Date; accessPoints?: AccessPoint[] } = {}) {
     const sink = new Writable({
       write: (chunk, _encoding, done) => {
         for (const line of String(chunk).split('\n')) if (line) this.logs.push(JSON.parse(line));
@@ -54,7 +55,10 @@ export class TestLink {
       log: this.log,
       now: options.now,
       settings: { enabledAreas: ['china-mainland'], quotas: DEFAULT_QUOTAS },
-      compile: { accessPoints: [{ id: 'ap-test', address: '127.0.0.1:7000' }], keepalive: DEFAULT_KEEPALIVE },
+      compile: {
+        accessPoints: options.accessPoints ?? [{ id: 'ap-test', address: '127.0.0.1:7000' }],
+        keepalive: DEFAULT_KEEPALIVE,
+      },
       deviceWriteDelayMs: 20,
     });
   }
@@ -175,7 +179,7 @@ export class TestLink {
 
 export async function startTestLink(
   options: Partial<DeviceLinkOptions> = {},
-  controlPlane: { now?: () => Date } = {},
+  controlPlane: { now?: () => Date; accessPoints?: AccessPoint[] } = {},
 ): Promise<TestLink> {
   return new TestLink(controlPlane).start(options);
 }

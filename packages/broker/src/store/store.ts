@@ -64,6 +64,8 @@ export interface DeviceStateRecord {
   syncError: string | null;
   /** The desired revision the device rejected or rolled back (syncError says why); absent when none. */
   failedRevision?: number | null;
+  /** The WireGuard public key the device reported in its hello (standard base64); absent before. */
+  tunnelPublicKey?: string | null;
   /** As last reported by the device: tunnels, ports, agent version. */
   report: unknown;
 }

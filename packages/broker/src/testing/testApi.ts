@@ -4,6 +4,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { RateLimitOptions } from '../api/rateLimit.js';
 import { buildApi } from '../api/server.js';
+import type { AccessPoint } from '../compile/types.js';
 import { DEFAULT_KEEPALIVE } from '../config.js';
 import { ControlPlane } from '../controlPlane.js';
 import { DEFAULT_QUOTAS } from '../domain/catalogue.js';
@@ -33,6 +34,8 @@ export interface TestApiOptions {
   now?: () => Date;
   rateLimit?: RateLimitOptions | false;
   bodyLimit?: number;
+  /** Default: one access point no edge agent runs. */
+  accessPoints?: AccessPoint[];
 }
 
 export class TestApi {
@@ -51,7 +54,10 @@ export class TestApi {
         enabledAreas: options.enabledAreas ?? ['china-mainland'],
         quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
       },
-      compile: { accessPoints: [{ id: 'ap-test', address: '127.0.0.1:7000' }], keepalive: DEFAULT_KEEPALIVE },
+      compile: {
+        accessPoints: options.accessPoints ?? [{ id: 'ap-test', address: '127.0.0.1:7000' }],
+        keepalive: DEFAULT_KEEPALIVE,
+      },
     });
     this.app = buildApi({
       controlPlane: this.controlPlane,

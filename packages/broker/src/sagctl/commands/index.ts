@@ -1,4 +1,5 @@
 import type { TopLevel } from '../command.js';
+import { accessPointGroup } from './accessPoints.js';
 import { accessTestCommand } from './accessTests.js';
 import { aclGroup } from './acls.js';
 import { areasCommand } from './areas.js';
@@ -26,5 +27,6 @@ export const COMMANDS: TopLevel[] = [
   aclGroup,
   accessTestCommand,
   eventsCommand,
+  accessPointGroup,
   areasCommand,
 ];

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import {
+  gateway,
+  referenceTopology,
+  SCENARIO_SETTINGS,
+  securityGroupRule,
+} from '../testing/referenceTopology.js';
+import { compileEdgeConfig, wireguardPortOf } from './edgeConfig.js';
+
+const KEYS: Record<string, string> = {
+  'sag-hz': 'aHotYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
+  'sag-nb': 'bmItYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
+};
+const keyOf = (id: string) => KEYS[id];
+const shanghai = SCENARIO_SETTINGS.accessPoints[0];
+
+describe('compileEdgeConfig', () => {
+  it('gives the access point a peer per active gateway and every VPC, instance and group', () => {
+    const topology = referenceTopology();
+    topology.securityGroups
+      .get('sg-sh')
+      ?.rules.push(
+        securityGroupRule({ id: 'sgr-1', direction: 'ingress', policy: 'accept', cidr: '172.16.0.0/16' }),
+      );
+    const { config, omitted } = compileEdgeConfig(
+      topology,
+      { ...shanghai, serialNumber: 'SAGEDGEA01' },
+      SCENARIO_SETTINGS,
+      keyOf,
+    );
+    expect(omitted).toEqual([]);
+    expect(config).toMatchObject({
+      gatewayId: 'ap-shanghai',
+      serialNumber: 'SAGEDGEA01',
+      ports: { wan: [], lan: [] },
+      tunnels: [],
+      routes: [],
+      aclRules: [],
+    });
+    expect(config.edge).toEqual({
+      listenPort: 7001,
+      peers: [
+        { gatewayId: 'sag-hz', publicKey: KEYS['sag-hz'], allowedIps: ['172.16.0.0/16'] },
+        { gatewayId: 'sag-nb', publicKey: KEYS['sag-nb'], allowedIps: ['172.17.0.0/16'] },
+      ],
+      vpcs: [
+        { vpcId: 'vpc-bj', cidrBlocks: ['10.2.0.0/16'] },
+        { vpcId: 'vpc-sh', cidrBlocks: ['10.1.0.0/16'] },
+      ],
+      instances: [
+        { instanceId: 'i-bj', privateIp: '10.2.0.10', securityGroupIds: ['sg-bj'] },
+        { instanceId: 'i-sh', privateIp: '10.1.0.10', securityGroupIds: ['sg-sh'] },
+      ],
+      securityGroups: [
+        { id: 'sg-bj', rules: [] },
+        {
+          id: 'sg-sh',
+          rules: [
+            {
+              id: 'sgr-1',
+              direction: 'ingress',
+              policy: 'accept',
+              priority: expect.any(Number),
+              protocol: expect.any(String),
+              portRange: expect.any(String),
+              cidr: '172.16.0.0/16',
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('names the gateways it leaves out: no key yet, a repeated key, an overlapping block', () => {
+    const topology = referenceTopology();
+    topology.gateways.set(
+      'sag-wz',
+      gateway({ id: 'sag-wz', name: 'Wenzhou branch', privateCidrs: ['172.16.8.0/24'], ccnId: null }),
+    );
+    topology.gateways.set(
+      'sag-xa',
+      gateway({ id: 'sag-xa', name: "Xi'an branch", privateCidrs: ['172.30.0.0/16'], ccnId: null }),
+    );
+    const keys: Record<string, string> = {
+      ...KEYS,
+      'sag-wz': 'd3otYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
+    };
+    keys['sag-xa'] = KEYS['sag-nb'];
+    const { config, omitted } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, (id) => keys[id]);
+    expect(config.edge?.peers.map((peer) => peer.gatewayId)).toEqual(['sag-hz', 'sag-nb']);
+    expect(omitted).toEqual([
+      {
+        gatewayId: 'sag-wz',
+        reason: 'its private block overlaps 172.16.0.0/16 of gateway sag-hz on the same access point',
+      },
+      { gatewayId: 'sag-xa', reason: 'its tunnel key is also the key of gateway sag-nb' },
+    ]);
+    const noKeys = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, () => undefined);
+    expect(noKeys.config.edge?.peers).toEqual([]);
+    expect(noKeys.omitted[0]).toEqual({
+      gatewayId: 'sag-hz',
+      reason: 'its device has not reported a tunnel key yet',
+    });
+  });
+
+  it('leaves out gateways that are not active and serves no gateway past the first two access points', () => {
+    const topology = referenceTopology();
+    const hz = topology.gateways.get('sag-hz');
+    if (hz) hz.lifecycle = 'shipped';
+    const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, keyOf);
+    expect(config.edge?.peers.map((peer) => peer.gatewayId)).toEqual(['sag-nb']);
+    const third = { id: 'ap-guangzhou', address: '192.0.2.30:51820' };
+    const settings = { ...SCENARIO_SETTINGS, accessPoints: [...SCENARIO_SETTINGS.accessPoints, third] };
+    const spare = compileEdgeConfig(referenceTopology(), third, settings, keyOf);
+    expect(spare.config.edge?.peers).toEqual([]);
+    expect(spare.config.edge?.listenPort).toBe(51821);
+    expect(wireguardPortOf(third)).toBe(51821);
+  });
+});

@@ -1,0 +1,129 @@
+import type { EdgePeerConfig, EdgeSettings } from '@opensag/proto';
+import { type Block, blocksOverlap, parseBlock } from '../domain/cidr.js';
+import type { Topology } from '../domain/types.js';
+import { MAX_TUNNELS } from './gatewayConfig.js';
+import type { AccessPoint, CompileSettings, GatewayConfig } from './types.js';
+
+/** A gateway left off an access point's peers, and why, in words an operator can act on. */
+export interface PeerOmission {
+  gatewayId: string;
+  reason: string;
+}
+
+export interface CompiledEdge {
+  config: GatewayConfig;
+  omitted: PeerOmission[];
+}
+
+/** Looks up the WireGuard public key a gateway's device reported; undefined before it has. */
+export type TunnelKeyOf = (gatewayId: string) => string | undefined;
+
+function byId<T extends { id: string }>(a: T, b: T): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The WireGuard port of an access point: its probe port + 1 (the probe owns the port itself). */
+export function wireguardPortOf(accessPoint: AccessPoint): number {
+  return Number(accessPoint.address.slice(accessPoint.address.lastIndexOf(':') + 1)) + 1;
+}
+
+/**
+ * One peer per active gateway whose device reported a tunnel key. WireGuard gives a block to one
+ * peer only, so a gateway whose blocks overlap an earlier one's (by id) or whose key repeats one
+ * is left out and named, rather than letting it steal the other branch's replies.
+ */
+function peersOf(
+  topology: Topology,
+  tunnelKeyOf: TunnelKeyOf,
+): { peers: EdgePeerConfig[]; omitted: PeerOmission[] } {
+  const peers: EdgePeerConfig[] = [];
+  const omitted: PeerOmission[] = [];
+  const claimed: { block: Block; gatewayId: string }[] = [];
+  const keys = new Map<string, string>();
+  for (const gateway of [...topology.gateways.values()].sort(byId)) {
+    if (gateway.lifecycle !== 'active' || !gateway.serialNumber || gateway.privateCidrs.length === 0)
+      continue;
+    const publicKey = tunnelKeyOf(gateway.id);
+    if (!publicKey) {
+      omitted.push({ gatewayId: gateway.id, reason: 'its device has not reported a tunnel key yet' });
+      continue;
+    }
+    const sameKey = keys.get(publicKey);
+    if (sameKey) {
+      omitted.push({ gatewayId: gateway.id, reason: `its tunnel key is also the key of gateway ${sameKey}` });
+      continue;
+    }
+    const blocks = gateway.privateCidrs.map((text) => parseBlock(text, 'privateCidrs'));
+    const clash = claimed.find((owner) => blocks.some((block) => blocksOverlap(owner.block, block)));
+    if (clash) {
+      omitted.push({
+        gatewayId: gateway.id,
+        reason: `its private block overlaps ${clash.block.text} of gateway ${clash.gatewayId} on the same access point`,
+      });
+      continue;
+    }
+    keys.set(publicKey, gateway.id);
+    for (const block of blocks) claimed.push({ block, gatewayId: gateway.id });
+    peers.push({ gatewayId: gateway.id, publicKey, allowedIps: [...gateway.privateCidrs] });
+  }
+  return { peers, omitted };
+}
+
+function settingsOf(topology: Topology, accessPoint: AccessPoint, peers: EdgePeerConfig[]): EdgeSettings {
+  return {
+    listenPort: wireguardPortOf(accessPoint),
+    peers,
+    vpcs: [...topology.vpcs.values()]
+      .sort(byId)
+      .map((vpc) => ({ vpcId: vpc.id, cidrBlocks: [...vpc.cidrBlocks] })),
+    instances: [...topology.instances.values()].sort(byId).map((instance) => ({
+      instanceId: instance.id,
+      privateIp: instance.privateIp,
+      securityGroupIds: [...instance.securityGroupIds],
+    })),
+    securityGroups: [...topology.securityGroups.values()].sort(byId).map((group) => ({
+      id: group.id,
+      // Insertion order; the edge orders them by priority itself (drop first at equal priority).
+      rules: group.rules.map((rule) => ({
+        id: rule.id,
+        direction: rule.direction,
+        policy: rule.policy,
+        priority: rule.priority,
+        protocol: rule.protocol,
+        portRange: rule.portRange,
+        cidr: rule.cidr,
+      })),
+    })),
+  };
+}
+
+/**
+ * The config of an access point run by an edge agent: the branch tunnels it terminates (every
+ * active gateway, since each gateway's tunnels go to the first two access points) and the VPCs,
+ * instances and security groups it guards. It travels in the gateway's DesiredConfig message, so
+ * the gateway parts are empty. An access point past the first two carries no gateway's tunnel.
+ */
+export function compileEdgeConfig(
+  topology: Topology,
+  accessPoint: AccessPoint,
+  settings: CompileSettings,
+  tunnelKeyOf: TunnelKeyOf,
+): CompiledEdge {
+  const serves = settings.accessPoints.slice(0, MAX_TUNNELS).some((point) => point.id === accessPoint.id);
+  const { peers, omitted } = serves ? peersOf(topology, tunnelKeyOf) : { peers: [], omitted: [] };
+  return {
+    config: {
+      gatewayId: accessPoint.id,
+      serialNumber: accessPoint.serialNumber ?? null,
+      ports: { wan: [], lan: [] },
+      privateCidrs: [],
+      tunnels: [],
+      keepalive: { ...settings.keepalive },
+      routes: [],
+      aclRules: [],
+      aclId: null,
+      edge: settingsOf(topology, accessPoint, peers),
+    },
+    omitted,
+  };
+}

@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AccessPoint } from './compile/types.js';
+import { DEFAULT_KEEPALIVE } from './config.js';
+import { ControlPlane } from './controlPlane.js';
+import { DEFAULT_QUOTAS } from './domain/catalogue.js';
+import * as ops from './domain/operations/index.js';
+import type { Gateway, Vpc } from './domain/types.js';
+import { createMetrics } from './metrics.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+const EDGE: AccessPoint = {
+  id: 'ap-edge-a',
+  address: '203.0.113.11:51820',
+  serialNumber: 'SAGEDGEA01',
+  identityKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
+};
+const EDGE_KEY = 'ZWRnZS1hLXR1bm5lbC1rZXktMDAwMDAwMDAwMDAwMDA=';
+const GATEWAY_KEY = 'aHotYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function open(store: Store): ControlPlane {
+  return new ControlPlane({
+    store,
+    log: pino({ level: 'silent' }),
+    metrics: createMetrics(new Registry()),
+    settings: { enabledAreas: ['china-mainland'], quotas: DEFAULT_QUOTAS },
+    compile: { accessPoints: [EDGE], keepalive: DEFAULT_KEEPALIVE },
+  });
+}
+
+function activeGateway(cp: ControlPlane): Gateway {
+  const gateway = cp.mutate<Gateway>('test', (t, ctx) =>
+    ops.createGateway(t, ctx, {
+      name: 'Hangzhou branch',
+      area: 'china-mainland',
+      spec: 'sag-100wm',
+      bandwidthMbps: 2,
+      subscriptionMonths: 1,
+    }),
+  ) as Gateway;
+  cp.mutate('test', (t, ctx) =>
+    ops.bindDevice(t, ctx, gateway.id, {
+      serialNumber: 'SAGHZ0001',
+      publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
+    }),
+  );
+  cp.mutate('test', (t, ctx) => ops.activateGateway(t, ctx, gateway.id));
+  cp.mutate('test', (t, ctx) => ops.setNetwork(t, ctx, gateway.id, { privateCidrs: ['172.16.0.0/16'] }));
+  return gateway;
+}
+
+describe('access points run by edge agents', () => {
+  it('keeps reported tunnel keys across a restart, so no config gets a new revision', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opensag-edges-'));
+    dirs.push(dir);
+    const first = open(openSqliteStore(join(dir, 'opensag.db')));
+    const gateway = activeGateway(first);
+    first.recordTunnelKey('ap-edge-a', 'SAGEDGEA01', EDGE_KEY);
+    first.recordTunnelKey(gateway.id, 'SAGHZ0001', GATEWAY_KEY);
+    const edgeRevision = first.configRecord('ap-edge-a')?.revision;
+    const gatewayRevision = first.configRecord(gateway.id)?.revision;
+    expect(first.gatewayConfig(gateway.id).config.tunnels[0].publicKey).toBe(EDGE_KEY);
+    expect(first.accessPointConfig('ap-edge-a').config.edge.peers).toEqual([
+      { gatewayId: gateway.id, publicKey: GATEWAY_KEY, allowedIps: ['172.16.0.0/16'] },
+    ]);
+    first.flushDeviceWrites();
+
+    const second = open(openSqliteStore(join(dir, 'opensag.db')));
+    expect(second.configRecord('ap-edge-a')?.revision).toBe(edgeRevision);
+    expect(second.configRecord(gateway.id)?.revision).toBe(gatewayRevision);
+    expect(second.accessPoint('ap-edge-a').tunnelPublicKey).toBe(EDGE_KEY);
+  });
+
+  it('gives the edge a new revision when a VPC, an instance or a security-group rule changes', () => {
+    const cp = open(openSqliteStore(':memory:'));
+    const revision = () => cp.configRecord('ap-edge-a')?.revision ?? 0;
+    const before = revision();
+    const vpc = cp.mutate<Vpc>('test', (t, ctx) =>
+      ops.createVpc(t, ctx, { name: 'Shanghai VPC', region: 'cn-shanghai', cidrBlocks: ['10.1.0.0/16'] }),
+    ) as Vpc;
+    expect(revision()).toBe(before + 1);
+    expect(cp.accessPointConfig('ap-edge-a').config.edge.vpcs).toEqual([
+      { vpcId: vpc.id, cidrBlocks: ['10.1.0.0/16'] },
+    ]);
+    // An unrelated description change recompiles nothing new for the edge.
+    cp.mutate('test', (t, ctx) =>
+      ops.createGateway(t, ctx, {
+        name: 'Ningbo branch',
+        area: 'china-mainland',
+        spec: 'sag-100wm',
+        bandwidthMbps: 2,
+        subscriptionMonths: 1,
+      }),
+    );
+    expect(revision()).toBe(before + 1);
+  });
+
+  it('names an access point no edge agent runs when its config is asked for', () => {
+    const cp = new ControlPlane({
+      store: openSqliteStore(':memory:'),
+      log: pino({ level: 'silent' }),
+      metrics: createMetrics(new Registry()),
+      settings: { enabledAreas: ['china-mainland'], quotas: DEFAULT_QUOTAS },
+      compile: {
+        accessPoints: [{ id: 'ap-static', address: '127.0.0.1:7000' }],
+        keepalive: DEFAULT_KEEPALIVE,
+      },
+    });
+    expect(() => cp.accessPointConfig('ap-static')).toThrow(/only an access point run by an edge agent/);
+    expect(() => cp.accessPoint('ap-nope')).toThrow('access point ap-nope not found');
+  });
+});
