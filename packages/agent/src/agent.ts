@@ -1,11 +1,13 @@
 import { type AgentStatus, buildStatus, writeStatus } from './agentStatus.js';
 import { type BootOutcome, ConfigApplier } from './apply/applier.js';
-import type { DeviceConfig } from './config.js';
+import { type DeviceConfig, validateDeviceConfig } from './config.js';
 import type { DataPlane } from './dataplane/dataplane.js';
-import { EmulatedDataPlane } from './dataplane/emulated/emulatedDataPlane.js';
+import { EdgeRoleDataPlane } from './dataplane/edge/edgeRole.js';
+import { DEFAULT_EDGE_LISTEN, dataPlaneChoiceProblem, openDataPlane, parseListen } from './dataplane/open.js';
 import { errorMessage } from './errors.js';
 import { loadIdentity } from './identity/identity.js';
 import { type Clock, realClock } from './keepalive/clock.js';
+import { type ProbeResponder, startProbeResponder } from './keepalive/probeResponder.js';
 import type { ProbeTransport } from './keepalive/transport.js';
 import { type TunnelEvent, TunnelMonitor, type TunnelStats } from './keepalive/tunnelMonitor.js';
 import { UdpProbeTransport } from './keepalive/udpTransport.js';
@@ -17,10 +19,15 @@ import { buildReport, tunnelEventMessage } from './session/report.js';
 export interface AgentOptions {
   stateDir: string;
   brokerUrl: string;
-  /** Only the emulated data plane exists so far. */
-  dataplane?: 'emulated';
-  /** Only the branch role exists so far. */
-  role?: 'branch';
+  /** `emulated` (default): an in-memory model; `linux`: the kernel of the namespace the agent runs in. */
+  dataplane?: 'emulated' | 'linux';
+  /** `branch` (default): a gateway; `edge`: an access point (needs the linux data plane). */
+  role?: 'branch' | 'edge';
+  /**
+   * Edge role only: where the keepalive probe responder listens, `HOST:PORT` (default
+   * 0.0.0.0:51820); the access point's WireGuard listens on PORT + 1.
+   */
+  listen?: string;
   keepaliveSeconds?: number;
   reportIntervalMs?: number;
   log?: AgentLog;
@@ -40,6 +47,8 @@ export interface Agent {
   readonly boot: BootOutcome;
   readonly dataPlane: DataPlane;
   readonly session: DeviceSession;
+  /** Edge role: the keepalive probe responder; null for a branch gateway. */
+  readonly responder: ProbeResponder | null;
   tunnels(): TunnelStats[];
   status(): AgentStatus;
   /** Writes status.json now (it is also written after every apply and report). */
@@ -48,9 +57,10 @@ export interface Agent {
 }
 
 /**
- * Boots the device: identity, then last-known-good onto the data plane and its tunnels under
- * keepalive — all before the broker is contacted, so a branch keeps working when the cloud is
- * away — then the session to the broker.
+ * Boots the device: identity, then (an access point) the probe responder, then last-known-good
+ * onto the data plane and (a branch) its tunnels under keepalive — all before the broker is
+ * contacted, so a branch or an access point keeps working when the cloud is away — then the
+ * session to the broker.
  */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? silentLog;
@@ -58,13 +68,30 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const dataplane = options.dataplane ?? 'emulated';
   const role = options.role ?? 'branch';
   assertBrokerUrl(options.brokerUrl);
+  const choiceProblem = dataPlaneChoiceProblem(dataplane, role, options.listen);
+  if (choiceProblem) throw new RangeError(choiceProblem);
   const identity = await loadIdentity(options.stateDir);
   const { serialNumber } = identity;
-  const dataPlane = options.dataPlane ?? new EmulatedDataPlane();
-  const applier = new ConfigApplier({ stateDir: options.stateDir, dataPlane });
+  const responder = role === 'edge' ? await startProbeResponder({ ...listenAt(options.listen), log }) : null;
+  let dataPlane: DataPlane;
+  try {
+    dataPlane =
+      options.dataPlane ?? (await openDataPlane({ dataplane, role, stateDir: options.stateDir, log }));
+  } catch (err) {
+    await responder?.close();
+    throw err;
+  }
+  const probePort = responder?.address.port;
+  const applier = new ConfigApplier({
+    stateDir: options.stateDir,
+    dataPlane,
+    validate: (config) => validateDeviceConfig(config, { role, probePort }),
+  });
   const boot = await applier.bootFromLastKnownGood();
   logBoot(log, boot);
-  const transport = options.probeTransport ?? (await UdpProbeTransport.open({ serialNumber }));
+  // An access point probes nothing: the gateways probe it.
+  const transport =
+    role === 'edge' ? null : (options.probeTransport ?? (await UdpProbeTransport.open({ serialNumber })));
   const startedAt = clock.now();
   let monitor: TunnelMonitor | null = null;
   let multiplier: number | undefined;
@@ -80,6 +107,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     statusWriter.request();
   };
   const watchTunnels = (config: DeviceConfig) => {
+    if (!transport) return;
     multiplier = config.keepalive.multiplier;
     if (monitor) monitor.reconfigure(config.tunnels, config.keepalive);
     else {
@@ -90,6 +118,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     feedLinkStates();
   };
   const tunnels = () => monitor?.stats() ?? [];
+  const edgeView = dataPlane instanceof EdgeRoleDataPlane ? dataPlane : null;
   const status = () =>
     buildStatus({
       serialNumber,
@@ -101,6 +130,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       broker: session.connection,
       boot,
       now: Date.now(),
+      ...(responder
+        ? {
+            edge: {
+              listen: `${responder.address.host}:${responder.address.port}`,
+              probesAnswered: responder.answered,
+              applied: edgeView?.edgeState() ?? null,
+            },
+          }
+        : {}),
     });
   const statusWriter = new StatusWriter(() => writeStatus(options.stateDir, status()), log);
 
@@ -143,6 +181,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     boot,
     dataPlane,
     session,
+    responder,
     tunnels,
     status,
     saveStatus: () => statusWriter.flush(),
@@ -151,13 +190,21 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         await session.close();
         monitor?.stop();
         await statusWriter.flush();
-        await transport.close();
+        await transport?.close();
+        // Kernel state stays (data planes' close), so traffic keeps flowing across a restart.
         await dataPlane.close();
+        await responder?.close();
         log.info('agent stopped');
       })();
       return closing;
     },
   };
+}
+
+function listenAt(listen = DEFAULT_EDGE_LISTEN): { host: string; port: number } {
+  const at = parseListen(listen);
+  if (!at) throw new RangeError(`listen ${JSON.stringify(listen)} is not HOST:PORT`);
+  return at;
 }
 
 function logBoot(log: AgentLog, boot: BootOutcome): void {

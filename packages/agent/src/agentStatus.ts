@@ -4,12 +4,22 @@ import type { AgentRole, AgentState, Dataplane } from '@opensag/proto';
 import type { BootOutcome } from './apply/applier.js';
 import type { AclRule } from './config.js';
 import type { DataPlaneState, PortState, RouteState, TunnelState } from './dataplane/dataplane.js';
+import type { EdgeState } from './dataplane/edge/edgeRole.js';
 import type { TunnelStats } from './keepalive/tunnelMonitor.js';
 import type { BrokerConnection } from './session/deviceSession.js';
 import { writeFileAtomic } from './state/atomicFile.js';
 
 export const STATUS_FILE = 'status.json';
 const FORMAT = 1;
+
+/** An access point's side of the status: its probe responder and what it has applied. */
+export interface EdgeStatus {
+  /** Where the probe responder listens (WireGuard on port + 1). */
+  listen: string;
+  probesAnswered: number;
+  /** Peers, VPCs (with their links) and instances applied; null before the first config. */
+  applied: EdgeState | null;
+}
 
 export interface StatusTunnel extends TunnelState {
   lossPercent: number | null;
@@ -37,6 +47,8 @@ export interface AgentStatus {
   tunnels: StatusTunnel[];
   broker: Omit<BrokerConnection, 'since'> & { since: string };
   boot: BootOutcome;
+  /** Only for an access point (edge role). */
+  edge?: EdgeStatus;
 }
 
 export interface StatusFacts {
@@ -49,6 +61,7 @@ export interface StatusFacts {
   broker: BrokerConnection;
   boot: BootOutcome;
   now: number;
+  edge?: EdgeStatus;
 }
 
 export function buildStatus(facts: StatusFacts): AgentStatus {
@@ -77,6 +90,7 @@ export function buildStatus(facts: StatusFacts): AgentStatus {
     }),
     broker: { ...facts.broker, since: new Date(facts.broker.since).toISOString() },
     boot: facts.boot,
+    ...(facts.edge ? { edge: facts.edge } : {}),
   };
 }
 

@@ -1,15 +1,18 @@
 import {
   type AclRuleSpec,
+  type AgentRole,
+  type EdgeSettings,
   KEEPALIVE_LIMITS,
   type KeepaliveSettings,
   parsePortRange,
   type RouteEntry,
   type TunnelConfig,
 } from '@opensag/proto';
+import { validateEdgeSection } from './edgeSettings.js';
 import { parseCidr } from './ipv4.js';
 import { type DevicePorts, isRecord, validatePorts } from './ports/validatePorts.js';
 
-export type { KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
+export type { EdgeSettings, KeepaliveSettings, RouteEntry, TunnelConfig } from '@opensag/proto';
 export type { DevicePorts, LanPortConfig, WanPortConfig } from './ports/validatePorts.js';
 
 /**
@@ -30,6 +33,8 @@ export interface DeviceConfig {
   /** ACL rules in evaluation order (priority, then insertion). */
   aclRules: AclRule[];
   aclId: string | null;
+  /** Only in an access point's config: the branch tunnels it terminates and the VPCs it guards. */
+  edge?: EdgeSettings;
 }
 
 export interface AclRule extends AclRuleSpec {
@@ -44,11 +49,22 @@ export { KEEPALIVE_LIMITS };
 /** Branch private blocks: /8 to /31 (SPEC §3). */
 const PRIVATE_PREFIX = { min: 8, max: 31 };
 
+/** What a config must look like for this device. */
+export interface DeviceConfigRules {
+  /**
+   * `branch` (the default): 1–2 tunnels and no `edge` section. `edge` (an access point): an
+   * `edge` section, and no ports, private blocks, tunnels, routes or ACL of its own.
+   */
+  role?: AgentRole;
+  /** An access point's probe port; its `edge.listenPort` must be this + 1. */
+  probePort?: number;
+}
+
 /**
  * Every problem with a config, each naming its field (`tunnels[1].address: ...`); empty when the
  * config can be applied. Defensive: the input may come off the wire or from disk.
  */
-export function validateDeviceConfig(config: unknown): string[] {
+export function validateDeviceConfig(config: unknown, rules: DeviceConfigRules = {}): string[] {
   const errors: string[] = [];
   if (!isRecord(config)) return ['config: not an object'];
   if (!Number.isSafeInteger(config.revision) || (config.revision as number) < 1) {
@@ -63,11 +79,47 @@ export function validateDeviceConfig(config: unknown): string[] {
     errors.push('aclId: must be a string or null');
   validatePorts(config.ports, errors);
   validatePrivateCidrs(config.privateCidrs, errors);
-  validateTunnels(config.tunnels, errors);
+  if (rules.role !== 'edge') validateTunnels(config.tunnels, errors);
   validateKeepalive(config.keepalive, errors);
   validateRoutes(config.routes, errors);
   validateAclRules(config.aclRules, errors);
+  if (rules.role === 'edge') validateAccessPoint(config, rules.probePort, errors);
+  else if (config.edge !== undefined) {
+    errors.push(
+      'edge: this device runs in the branch role, and this config (with an edge section) is for an access point; run the access point with --role edge',
+    );
+  }
   return errors;
+}
+
+/** An access point terminates tunnels and guards VPCs; anything a branch would install is refused. */
+function validateAccessPoint(
+  config: Record<string, unknown>,
+  probePort: number | undefined,
+  errors: string[],
+): void {
+  if (config.edge === undefined || config.edge === null) {
+    errors.push(
+      'edge: missing; this device runs in the edge role (an access point) and this config is for a branch gateway',
+    );
+  } else validateEdgeSection(config.edge, probePort, errors);
+  const branchOnly = {
+    'ports.wan': isRecord(config.ports) ? config.ports.wan : [],
+    'ports.lan': isRecord(config.ports) ? config.ports.lan : [],
+    privateCidrs: config.privateCidrs,
+    tunnels: config.tunnels,
+    routes: config.routes,
+    aclRules: config.aclRules,
+  };
+  for (const [field, value] of Object.entries(branchOnly)) {
+    if (!Array.isArray(value)) {
+      if (field === 'tunnels') errors.push('tunnels: not a list');
+    } else if (value.length > 0) {
+      errors.push(
+        `${field}: an access point (edge role) has none, found ${value.length}; these belong in a branch gateway's config`,
+      );
+    }
+  }
 }
 
 function validatePrivateCidrs(value: unknown, errors: string[]): void {

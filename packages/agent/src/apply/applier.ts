@@ -25,6 +25,11 @@ export interface ApplierOptions {
   dataPlane: DataPlane;
   /** Persists last-known-good; replaceable so tests can make the disk fail. */
   persist?: (stateDir: string, config: DeviceConfig) => Promise<void>;
+  /**
+   * The problems with a config (pushed or last-known-good), each naming its field; a branch
+   * gateway's rules by default, `validateDeviceConfig(c, { role: 'edge' })` for an access point.
+   */
+  validate?: (config: unknown) => string[];
 }
 
 /**
@@ -36,6 +41,7 @@ export class ConfigApplier {
   private readonly stateDir: string;
   private readonly dataPlane: DataPlane;
   private readonly persist: (stateDir: string, config: DeviceConfig) => Promise<void>;
+  private readonly validate: (config: unknown) => string[];
   private current: DeviceConfig | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -43,6 +49,7 @@ export class ConfigApplier {
     this.stateDir = options.stateDir;
     this.dataPlane = options.dataPlane;
     this.persist = options.persist ?? saveLastKnownGood;
+    this.validate = options.validate ?? ((config) => validateDeviceConfig(config));
   }
 
   /** The applied config (also last-known-good on disk), or null before the first one. */
@@ -71,7 +78,7 @@ export class ConfigApplier {
     if (this.current && revision >= 1 && revision <= this.current.revision) {
       return { result: 'applied', revision: this.current.revision, hash: this.current.hash, duplicate: true };
     }
-    const problems = validateDeviceConfig(input);
+    const problems = this.validate(input);
     if (problems.length > 0) {
       return {
         result: 'rejected',
@@ -114,7 +121,7 @@ export class ConfigApplier {
   }
 
   private async bootNow(): Promise<BootOutcome> {
-    const loaded = await loadLastKnownGood(this.stateDir);
+    const loaded = await loadLastKnownGood(this.stateDir, this.validate);
     if (!loaded.config)
       return loaded.missing
         ? { result: 'none', reason: loaded.error }

@@ -22,7 +22,11 @@ export async function saveLastKnownGood(stateDir: string, config: DeviceConfig):
   await writeFileAtomic(join(stateDir, LAST_KNOWN_GOOD_FILE), text, 0o600);
 }
 
-export async function loadLastKnownGood(stateDir: string): Promise<LoadedLastKnownGood> {
+/** `validate` holds the file to the same rules as a pushed config (the device's role decides them). */
+export async function loadLastKnownGood(
+  stateDir: string,
+  validate: (config: unknown) => string[] = (config) => validateDeviceConfig(config),
+): Promise<LoadedLastKnownGood> {
   const path = join(stateDir, LAST_KNOWN_GOOD_FILE);
   let text: string;
   try {
@@ -45,7 +49,7 @@ export async function loadLastKnownGood(stateDir: string): Promise<LoadedLastKno
   if (typeof parsed.sha256 !== 'string' || sha256Hex(canonicalJson(parsed.config)) !== parsed.sha256) {
     return { error: `${path} fails its sha256 check; its content is corrupt`, missing: false };
   }
-  const problems = validateDeviceConfig(parsed.config);
+  const problems = validate(parsed.config);
   if (problems.length > 0)
     return { error: `${path} holds an invalid config: ${problems.join('; ')}`, missing: false };
   return { config: parsed.config as DeviceConfig };

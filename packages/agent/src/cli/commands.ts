@@ -1,5 +1,6 @@
 import { startAgent } from '../agent.js';
 import { readStatus } from '../agentStatus.js';
+import { DEFAULT_EDGE_LISTEN, dataPlaneChoiceProblem } from '../dataplane/open.js';
 import { initIdentity } from '../identity/identity.js';
 import { EXIT } from './exit.js';
 import { jsonLineLog } from './log.js';
@@ -31,6 +32,7 @@ export async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     'broker',
     'dataplane',
     'role',
+    'listen',
     'keepalive',
     'reportInterval',
     'logLevel',
@@ -40,7 +42,10 @@ export async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   const stateDir = requireSetting(sources, 'stateDir');
   const brokerUrl = requireSetting(sources, 'broker');
   const dataplane = resolveSetting(sources, 'dataplane', 'emulated');
-  const role = resolveSetting(sources, 'role', 'branch');
+  const role = resolveSetting(sources, 'role', 'branch') ?? 'branch';
+  const listen = resolveSetting(sources, 'listen');
+  const choiceProblem = dataPlaneChoiceProblem(dataplane ?? 'emulated', role, listen);
+  if (choiceProblem) throw new SettingError(choiceProblem);
   const keepaliveSeconds = resolveSetting(sources, 'keepalive', 30);
   const reportSeconds = resolveSetting(sources, 'reportInterval', 10);
   const logLevel = resolveSetting(sources, 'logLevel', 'info');
@@ -55,12 +60,20 @@ export async function runCommand(flags: Flags, io: CliIo): Promise<number> {
     brokerUrl,
     dataplane,
     role,
+    ...(role === 'edge' ? { listen: listen ?? DEFAULT_EDGE_LISTEN } : {}),
     keepaliveSeconds,
     reportIntervalMs: (reportSeconds ?? 10) * 1000,
     log,
     onReboot: rebootRequested,
   });
-  log.info('agent started', { serialNumber: agent.serialNumber, broker: brokerUrl, dataplane, role });
+  log.info('agent started', {
+    serialNumber: agent.serialNumber,
+    broker: brokerUrl,
+    dataplane,
+    role,
+    ...(agent.responder ? { listen: `${agent.responder.address.host}:${agent.responder.address.port}` } : {}),
+    ...(agent.dataPlane.tunnelPublicKey ? { tunnelPublicKey: agent.dataPlane.tunnelPublicKey } : {}),
+  });
   const reason = await Promise.race([io.stopRequested, reboot]);
   log.info('stopping', { reason });
   await agent.close();

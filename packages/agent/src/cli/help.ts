@@ -33,25 +33,33 @@ configs it pushes, watches the tunnels and reports. Keeps working while the brok
   --state-dir DIR         ${s.stateDir.env}; made by sag-agent init
   --broker URL            ${s.broker.env}; ${s.broker.accepts}
   --dataplane NAME        ${s.dataplane.env}; accepted: ${s.dataplane.accepts} (default emulated)
+                          emulated: an in-memory model; linux: WireGuard, routes, nftables and
+                          dnsmasq in the network namespace the agent runs in (needs root)
   --role NAME             ${s.role.env}; accepted: ${s.role.accepts} (default branch)
+                          branch: a gateway; edge: an access point that terminates the gateways'
+                          tunnels and guards VPC instances (needs --dataplane linux)
+  --listen HOST:PORT      ${s.listen.env}; edge role only: where keepalive probes are answered,
+                          ${s.listen.accepts} (default 0.0.0.0:51820); WireGuard listens on PORT + 1
   --keepalive SECONDS     ${s.keepalive.env}; MQTT keepalive, ${s.keepalive.accepts} (default 30)
   --report-interval SECONDS
                           ${s.reportInterval.env}; how often figures are reported, ${s.reportInterval.accepts} (default 10)
   --log-level LEVEL       ${s.logLevel.env}; ${s.logLevel.accepts} (default info)
   --config FILE           SAG_CONFIG; JSON object with keys stateDir, broker, dataplane, role,
-                          keepalive, reportInterval, logLevel (flags and environment win)
+                          listen, keepalive, reportInterval, logLevel (flags and environment win)
   --help                  this text
 
-Logs are JSON lines on standard output. SIGINT and SIGTERM stop the agent cleanly (exit 0).
-When the broker sends a reboot command the agent stops and exits with status 75, so a
-supervisor (systemd Restart=on-failure, a container restart policy) starts it again.
+Logs are JSON lines on standard error. SIGINT and SIGTERM stop the agent cleanly (exit 0); the
+linux data plane's tunnels, routes and firewall stay in place, so traffic keeps flowing until the
+agent is back. When the broker sends a reboot command the agent stops and exits with status 75,
+so a supervisor (systemd Restart=on-failure, a container restart policy) starts it again.
 A bad setting stops the agent with one line naming it (exit 2).
 `;
 
 export const STATUS_HELP = `Usage: sag-agent status --state-dir DIR [--json]
 
 Shows what the device has applied, as the running agent last wrote it (status.json in DIR):
-revision and hash, ports, routes, ACL rules, tunnels and the broker connection.
+revision and hash, ports, routes, ACL rules, tunnels and the broker connection; for an access
+point (edge role), its probe responder, the gateways (peers), VPCs and instances it serves.
 
   --state-dir DIR    ${s.stateDir.env}
   --json             print status.json as it is, for scripts

@@ -58,8 +58,10 @@ describe('sag-agent', () => {
     }
     const run = terminal();
     await main(['run', '--help'], run.io);
-    expect(run.out()).toMatch(/--dataplane NAME .*accepted: emulated/);
-    expect(run.out()).toMatch(/--role NAME .*accepted: branch/);
+    expect(run.out()).toMatch(/--dataplane NAME .*accepted: emulated\|linux \(default emulated\)/);
+    expect(run.out()).toMatch(/--role NAME .*accepted: branch\|edge \(default branch\)/);
+    expect(run.out()).toMatch(/--listen HOST:PORT .*SAG_LISTEN/);
+    expect(run.out()).toContain('Logs are JSON lines on standard error');
   });
 
   it('init prints the serial number and public key as JSON and refuses to overwrite without --force', async () => {
@@ -84,14 +86,34 @@ describe('sag-agent', () => {
 
   it.each([
     [
-      ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883', '--dataplane', 'linux'],
+      ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883', '--dataplane', 'kernel'],
       {},
-      /--dataplane "linux" is not accepted; accepted: emulated/,
+      /--dataplane "kernel" is not accepted; accepted: emulated, linux/,
     ],
     [
       ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883', '--role', 'edge'],
       {},
-      /--role "edge" is not accepted; accepted: branch/,
+      /role edge \(an access point\) needs dataplane linux: .* \(dataplane is emulated\)/,
+    ],
+    [
+      ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883'],
+      { SAG_ROLE: 'edge', SAG_DATAPLANE: 'emulated' },
+      /role edge \(an access point\) needs dataplane linux/,
+    ],
+    [
+      ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883', '--listen', '127.0.0.1:7000'],
+      {},
+      /listen 127\.0\.0\.1:7000 is for role edge .*a branch gateway listens on nothing/,
+    ],
+    [
+      ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883', '--role', 'edge', '--dataplane', 'linux'],
+      { SAG_LISTEN: '0.0.0.0:65535' },
+      /SAG_LISTEN "0\.0\.0\.0:65535" is not HOST:PORT with a port of 1-65534/,
+    ],
+    [
+      ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883', '--role', 'edge', '--dataplane', 'linux'],
+      { SAG_LISTEN: '[::]:51820' },
+      /SAG_LISTEN "\[::\]:51820" is not HOST:PORT/,
     ],
     [
       ['run', '--state-dir', 'x', '--broker', 'mqtt://h:1883'],
@@ -138,7 +160,11 @@ describe('sag-agent', () => {
     const t = terminal({ SAG_BROKER: broker.url, SAG_LOG_LEVEL: 'info' });
     const running = main(['run', '--state-dir', stateDir], t.io);
     await eventually(() => broker?.on(deviceTopic(SN, 'hello')).length === 1, 5000, 'hello');
-    expect(decodeHello(broker.on(deviceTopic(SN, 'hello'))[0].payload).dataplane).toBe('emulated');
+    expect(decodeHello(broker.on(deviceTopic(SN, 'hello'))[0].payload)).toMatchObject({
+      dataplane: 'emulated',
+      role: 'branch',
+      tunnelPublicKey: '',
+    });
     await broker.publish(
       cloudTopic(SN, 'config'),
       encodeDesiredConfig(sampleConfig({ revision: 4, hash: 'h4' })),

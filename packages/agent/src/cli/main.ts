@@ -35,6 +35,7 @@ const COMMANDS: Record<
       broker: str,
       dataplane: str,
       role: str,
+      listen: str,
       keepalive: str,
       'report-interval': str,
       'log-level': str,

@@ -25,9 +25,9 @@ describe('settings precedence', () => {
   });
 
   it('names the source of a bad value, even when a later source would have been fine', () => {
-    const sources: SettingSources = { flags: {}, env: { SAG_ROLE: 'edge' }, file: null };
+    const sources: SettingSources = { flags: {}, env: { SAG_ROLE: 'gateway' }, file: null };
     expect(() => resolveSetting(sources, 'role', 'branch')).toThrow(
-      new SettingError('SAG_ROLE "edge" is not accepted; accepted: branch'),
+      new SettingError('SAG_ROLE "gateway" is not accepted; accepted: branch, edge'),
     );
   });
 
@@ -35,5 +35,24 @@ describe('settings precedence', () => {
     expect(() => requireSetting({ flags: {}, env: {}, file: null }, 'stateDir')).toThrow(
       '--state-dir is required (or set SAG_STATE_DIR, or stateDir in --config)',
     );
+  });
+
+  it('takes the data plane, role and listen address, refusing a listen port with no room for WireGuard', () => {
+    const sources: SettingSources = {
+      flags: { role: 'edge' },
+      env: { SAG_DATAPLANE: 'linux', SAG_LISTEN: '192.0.2.1:7000' },
+      file: null,
+    };
+    expect(resolveSetting(sources, 'role', 'branch')).toBe('edge');
+    expect(resolveSetting(sources, 'dataplane', 'emulated')).toBe('linux');
+    expect(resolveSetting(sources, 'listen')).toBe('192.0.2.1:7000');
+    for (const bad of ['0.0.0.0:65535', '0.0.0.0:0', '0.0.0.0', 'edge a:1']) {
+      const from = { flags: { listen: bad }, env: {}, file: null };
+      expect(() => resolveSetting(from, 'listen')).toThrow(
+        new SettingError(
+          `--listen ${JSON.stringify(bad)} is not HOST:PORT with a port of 1-65534, such as 0.0.0.0:51820 (WireGuard takes PORT + 1)`,
+        ),
+      );
+    }
   });
 });

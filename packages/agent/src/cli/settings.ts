@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseListen } from '../dataplane/open.js';
 
 /**
  * Settings of `sag-agent`, from (first wins) flags, `SAG_*` environment, a JSON config file.
@@ -22,8 +23,8 @@ export interface Setting<T> {
   accepts: string;
 }
 
-const ACCEPTED_DATAPLANES = ['emulated'] as const;
-const ACCEPTED_ROLES = ['branch'] as const;
+const ACCEPTED_DATAPLANES = ['emulated', 'linux'] as const;
+const ACCEPTED_ROLES = ['branch', 'edge'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 const BROKER_PROTOCOLS = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
@@ -72,6 +73,17 @@ function brokerUrl(value: unknown): string {
   return raw;
 }
 
+function listenAddress(value: unknown): string {
+  const raw = text(value);
+  const at = parseListen(raw);
+  if (!at || at.port === 0) {
+    throw new Error(
+      'is not HOST:PORT with a port of 1-65534, such as 0.0.0.0:51820 (WireGuard takes PORT + 1)',
+    );
+  }
+  return raw;
+}
+
 export const SETTINGS = {
   stateDir: { flag: 'state-dir', env: 'SAG_STATE_DIR', key: 'stateDir', parse: text, accepts: 'a directory' },
   broker: {
@@ -94,6 +106,13 @@ export const SETTINGS = {
     key: 'role',
     parse: oneOf(ACCEPTED_ROLES),
     accepts: ACCEPTED_ROLES.join('|'),
+  },
+  listen: {
+    flag: 'listen',
+    env: 'SAG_LISTEN',
+    key: 'listen',
+    parse: listenAddress,
+    accepts: 'port 1-65534',
   },
   keepalive: {
     flag: 'keepalive',

@@ -1,4 +1,4 @@
-import type { AgentStatus } from '../agentStatus.js';
+import type { AgentStatus, EdgeStatus } from '../agentStatus.js';
 
 /** Left-aligned columns separated by two spaces; '-' stands for an empty cell. */
 export function table(headers: string[], rows: string[][]): string {
@@ -34,6 +34,15 @@ export function formatStatus(status: AgentStatus): string {
       ],
     ],
   );
+  const summary = `updated ${status.updatedAt}; ${status.dataplane} data plane, ${status.role} role`;
+  const routesSection = section(
+    'ROUTES',
+    ['DESTINATION', 'KIND', 'INTERFACE', 'LEARNED FROM'],
+    status.routes.map((r) => [r.destination, r.kind, r.interface ?? '', r.sourceResourceId ?? '']),
+    'none',
+  );
+  if (status.edge)
+    return [header, summary, '', ...edgeSections(status.edge), '', routesSection, ''].join('\n');
   const ports = status.ports.map((p) => [
     p.name,
     p.kind,
@@ -41,12 +50,6 @@ export function formatStatus(status: AgentStatus): string {
     p.mode ?? '',
     p.address ?? '',
     p.dhcpPool ?? '',
-  ]);
-  const routes = status.routes.map((r) => [
-    r.destination,
-    r.kind,
-    r.interface ?? '',
-    r.sourceResourceId ?? '',
   ]);
   const acl = status.aclRules.map((r) => [
     String(r.priority),
@@ -69,11 +72,11 @@ export function formatStatus(status: AgentStatus): string {
   ]);
   return [
     header,
-    `updated ${status.updatedAt}; ${status.dataplane} data plane, ${status.role} role`,
+    summary,
     '',
     section('PORTS', ['NAME', 'KIND', 'STATUS', 'MODE', 'ADDRESS', 'DHCP POOL'], ports, 'none'),
     '',
-    section('ROUTES', ['DESTINATION', 'KIND', 'INTERFACE', 'LEARNED FROM'], routes, 'none'),
+    routesSection,
     '',
     section(
       'ACL',
@@ -90,4 +93,33 @@ export function formatStatus(status: AgentStatus): string {
     ),
     '',
   ].join('\n');
+}
+
+/** An access point: its probe responder, then the gateways, VPCs and instances it serves. */
+function edgeSections(edge: EdgeStatus): string[] {
+  const applied = edge.applied;
+  const cut = edge.listen.lastIndexOf(':');
+  const wireguard = `${edge.listen.slice(0, cut)}:${Number(edge.listen.slice(cut + 1)) + 1}`;
+  const listening = `probes answered on ${edge.listen} (${edge.probesAnswered} so far); WireGuard on ${wireguard}`;
+  if (!applied) return [listening, '', '(no edge config applied yet)'];
+  const peers = applied.peers.map((p) => [p.gatewayId, p.publicKey, p.allowedIps.join(', ')]);
+  const vpcs = [
+    ...applied.vpcs.map((v) => [v.vpcId, v.cidrBlocks.join(', '), v.interface]),
+    ...applied.unreachedVpcs.map((v) => [v.vpcId, v.cidrBlocks.join(', '), 'not reached: left out']),
+  ];
+  const groups = new Map(applied.securityGroups.map((g) => [g.id, g.rules]));
+  const instances = applied.instances.map((i) => [
+    i.instanceId,
+    i.privateIp,
+    i.securityGroupIds.map((id) => `${id} (${groups.get(id) ?? 0} rules)`).join(', '),
+  ]);
+  return [
+    listening,
+    '',
+    section('PEERS', ['GATEWAY', 'PUBLIC KEY', 'ALLOWED IPS'], peers, 'no gateways'),
+    '',
+    section('VPCS', ['VPC', 'BLOCKS', 'INTERFACE'], vpcs, 'none'),
+    '',
+    section('INSTANCES', ['INSTANCE', 'PRIVATE IP', 'SECURITY GROUPS'], instances, 'none'),
+  ];
 }

@@ -6,6 +6,11 @@ import type { AclRule, DeviceConfig, TunnelConfig } from '../config.js';
  */
 export interface DataPlane {
   readonly kind: 'emulated' | 'linux';
+  /**
+   * The WireGuard public key (base64) of a data plane that builds tunnels; the hello reports it so
+   * the broker can hand it to the other end. The emulated data plane has none.
+   */
+  readonly tunnelPublicKey?: string;
   /** Installs `config` completely or not at all; on rejection the previous state is intact. */
   apply(config: DeviceConfig): Promise<void>;
   /** Differences between what `config` asks for and what is installed; empty when they agree. */

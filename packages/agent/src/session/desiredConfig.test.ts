@@ -1,7 +1,7 @@
 import { decodeDesiredConfig, encodeDesiredConfig } from '@opensag/proto';
 import { describe, expect, it } from 'vitest';
 import { type DeviceConfig, validateDeviceConfig } from '../config.js';
-import { sampleConfig } from '../testing/sampleConfig.js';
+import { sampleConfig, sampleEdgeConfig } from '../testing/sampleConfig.js';
 import { deviceConfigFromDesired } from './desiredConfig.js';
 import { peekRevision } from './wirePeek.js';
 
@@ -72,5 +72,22 @@ describe('peekRevision', () => {
     expect(peekRevision(Buffer.from([0x1a, 0x10, 0x41]))).toBeNull();
     expect(peekRevision(Buffer.from([0x08, 0x01]))).toBeNull();
     expect(peekRevision(new Uint8Array(0))).toBeNull();
+  });
+});
+
+describe('deviceConfigFromDesired for an access point', () => {
+  it('carries the edge section over the wire, field for field', () => {
+    const config = sampleEdgeConfig();
+    const message = decodeDesiredConfig(encodeDesiredConfig(config));
+    expect(message.edge).not.toBeNull();
+    const mapped = deviceConfigFromDesired(message);
+    expect(mapped).toEqual(config);
+    expect(validateDeviceConfig(mapped, { role: 'edge', probePort: 51820 })).toEqual([]);
+  });
+
+  it("leaves edge out of a gateway's config (the wire's null)", () => {
+    const message = decodeDesiredConfig(encodeDesiredConfig(sampleConfig()));
+    expect(message.edge).toBeNull();
+    expect(deviceConfigFromDesired(message)).not.toHaveProperty('edge');
   });
 });

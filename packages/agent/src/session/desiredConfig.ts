@@ -1,5 +1,12 @@
-import type { DesiredConfig, LanPort, WanPort } from '@opensag/proto';
-import type { AclRule, DeviceConfig, LanPortConfig, TunnelConfig, WanPortConfig } from '../config.js';
+import type { DesiredConfig, EdgeSettingsMessage, LanPort, WanPort } from '@opensag/proto';
+import type {
+  AclRule,
+  DeviceConfig,
+  EdgeSettings,
+  LanPortConfig,
+  TunnelConfig,
+  WanPortConfig,
+} from '../config.js';
 
 /**
  * Turns a decoded `DesiredConfig` into the agent's `DeviceConfig`. Protobuf cannot tell "absent"
@@ -49,6 +56,37 @@ export function deviceConfigFromDesired(message: DesiredConfig): DeviceConfig {
       }),
     ),
     aclId: message.aclId === '' ? null : message.aclId,
+    ...(message.edge ? { edge: edgeSettings(message.edge) } : {}),
+  };
+}
+
+/** An access point's section, copied into plain lists (a gateway's config has none). */
+function edgeSettings(edge: EdgeSettingsMessage): EdgeSettings {
+  return {
+    listenPort: edge.listenPort,
+    peers: edge.peers.map((p) => ({
+      gatewayId: p.gatewayId,
+      publicKey: p.publicKey,
+      allowedIps: [...p.allowedIps],
+    })),
+    vpcs: edge.vpcs.map((v) => ({ vpcId: v.vpcId, cidrBlocks: [...v.cidrBlocks] })),
+    instances: edge.instances.map((i) => ({
+      instanceId: i.instanceId,
+      privateIp: i.privateIp,
+      securityGroupIds: [...i.securityGroupIds],
+    })),
+    securityGroups: edge.securityGroups.map((g) => ({
+      id: g.id,
+      rules: g.rules.map((r) => ({
+        id: r.id,
+        direction: r.direction,
+        policy: r.policy,
+        priority: r.priority,
+        protocol: r.protocol,
+        portRange: r.portRange,
+        cidr: r.cidr,
+      })),
+    })),
   };
 }
 

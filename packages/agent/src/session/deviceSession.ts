@@ -175,6 +175,7 @@ export class DeviceSession {
             role: this.options.role,
             model: this.options.model ?? `opensag-${this.options.dataplane}`,
             agentVersion: this.agentVersion,
+            tunnelPublicKey: this.options.dataPlane.tunnelPublicKey,
           }),
         ),
       1,

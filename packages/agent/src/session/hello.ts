@@ -12,6 +12,8 @@ export interface HelloFacts {
   role: AgentRole;
   model: string;
   agentVersion: string;
+  /** The data plane's WireGuard public key; absent (sent as '') when it builds no tunnels. */
+  tunnelPublicKey?: string;
 }
 
 /**
@@ -28,6 +30,7 @@ export function buildHello(facts: HelloFacts): HelloInput {
     state: facts.state,
     dataplane: facts.dataplane,
     role: facts.role,
+    tunnelPublicKey: facts.tunnelPublicKey ?? '',
   };
 }
 

@@ -46,3 +46,54 @@ export function sampleConfig(overrides: Partial<DeviceConfig> = {}): DeviceConfi
     ...overrides,
   };
 }
+
+const GATEWAY_KEY = `${'A'.repeat(43)}=`;
+
+/**
+ * The Shanghai access point of the reference scenario, as the broker would push it: no ports,
+ * tunnels, routes or ACL, and an `edge` section (WireGuard on the probe port 51820 + 1).
+ */
+export function sampleEdgeConfig(overrides: Partial<DeviceConfig> = {}): DeviceConfig {
+  return {
+    revision: 1,
+    hash: 'sha256:ap-1',
+    gatewayId: 'ap-edge-a',
+    serialNumber: 'SN-AP-0001',
+    ports: { wan: [], lan: [] },
+    privateCidrs: [],
+    tunnels: [],
+    keepalive: { intervalMs: 1000, multiplier: 3, lossWindow: 20, holdDownMs: 10_000 },
+    routes: [],
+    aclRules: [],
+    aclId: null,
+    edge: {
+      listenPort: 51821,
+      peers: [{ gatewayId: 'sag-1a9', publicKey: GATEWAY_KEY, allowedIps: ['172.16.0.0/16'] }],
+      vpcs: [
+        { vpcId: 'vpc-sh', cidrBlocks: ['10.1.0.0/16'] },
+        { vpcId: 'vpc-bj', cidrBlocks: ['10.2.0.0/16'] },
+      ],
+      instances: [
+        { instanceId: 'i-web', privateIp: '10.1.0.10', securityGroupIds: ['sg-web'] },
+        { instanceId: 'i-db', privateIp: '10.2.0.20', securityGroupIds: ['sg-web'] },
+      ],
+      securityGroups: [
+        {
+          id: 'sg-web',
+          rules: [
+            {
+              id: 'sgr-ssh',
+              direction: 'ingress',
+              policy: 'accept',
+              priority: 1,
+              protocol: 'tcp',
+              portRange: '22/22',
+              cidr: '172.16.0.0/16',
+            },
+          ],
+        },
+      ],
+    },
+    ...overrides,
+  };
+}

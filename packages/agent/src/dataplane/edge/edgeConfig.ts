@@ -1,4 +1,4 @@
-import { parsePortRange } from '@opensag/proto';
+import { type EdgeSettings, parsePortRange } from '@opensag/proto';
 import { blocksOverlap, type Ipv4Block, parseCidr, parseIpv4 } from '../../ipv4.js';
 
 /** One branch gateway terminated on the edge: its tunnel key and the branch blocks behind it. */
@@ -68,7 +68,7 @@ function blocks(list: readonly string[], field: string, errors: string[]): Ipv4B
   return parsed;
 }
 
-function validatePeers(config: EdgeConfig, errors: string[]): void {
+function validatePeers(config: Pick<EdgeSettings, 'peers'>, errors: string[]): void {
   const owners: { block: Ipv4Block; gatewayId: string }[] = [];
   const keys = new Map<string, string>();
   config.peers.forEach((peer, index) => {
@@ -103,7 +103,10 @@ function validateRule(rule: EdgeSecurityGroupRule, field: string, errors: string
 }
 
 /** The VPC whose blocks hold `ip`, if any. */
-export function vpcOfAddress(config: Pick<EdgeConfig, 'vpcs'>, ip: string): EdgeVpc | undefined {
+export function vpcOfAddress<V extends { cidrBlocks: string[] }>(
+  config: { vpcs: readonly V[] },
+  ip: string,
+): V | undefined {
   const address = parseIpv4(ip);
   if (address === null) return undefined;
   return config.vpcs.find((vpc) =>
@@ -114,7 +117,7 @@ export function vpcOfAddress(config: Pick<EdgeConfig, 'vpcs'>, ip: string): Edge
   );
 }
 
-function validateInstances(config: EdgeConfig, errors: string[]): void {
+function validateInstances(config: EdgeSettings, errors: string[]): void {
   const groups = new Set(config.securityGroups.map((group) => group.id));
   const addresses = new Map<string, string>();
   config.instances.forEach((instance, index) => {
@@ -139,14 +142,27 @@ function validateInstances(config: EdgeConfig, errors: string[]): void {
 
 /** Every problem with an edge config, one sentence each naming the field; empty when it can be applied. */
 export function validateEdgeConfig(config: EdgeConfig): string[] {
+  return validateEdge(config, true);
+}
+
+/**
+ * The same rules for the edge section as the broker sends it, before each VPC's interface is
+ * resolved on the machine (so everything but the interface names).
+ */
+export function validateEdgeSettings(settings: EdgeSettings): string[] {
+  return validateEdge(settings, false);
+}
+
+function validateEdge(config: EdgeSettings | EdgeConfig, withInterfaces: boolean): string[] {
   const errors: string[] = [];
   if (!Number.isInteger(config.listenPort) || config.listenPort < 1 || config.listenPort > 65535)
     errors.push(`listenPort ${config.listenPort} is not a port from 1 to 65535`);
   validatePeers(config, errors);
   config.vpcs.forEach((vpc, index) => {
     const field = `vpcs[${index}] (vpc ${vpc.vpcId})`;
-    if (!INTERFACE_NAME.test(vpc.interface))
-      errors.push(`${field}.interface ${JSON.stringify(vpc.interface)} is not an interface name`);
+    const name = (vpc as Partial<EdgeVpc>).interface;
+    if (withInterfaces && (typeof name !== 'string' || !INTERFACE_NAME.test(name)))
+      errors.push(`${field}.interface ${JSON.stringify(name)} is not an interface name`);
     blocks(vpc.cidrBlocks, `${field}.cidrBlocks`, errors);
   });
   validateInstances(config, errors);
