@@ -25,7 +25,10 @@ Options (flag, then environment, then config file key):
 
 The config file may also set quotas {gateways, ccns, acls, rulesPerAcl, privateCidrsPerGateway,
 rulesPerSecurityGroup}, keepalive {intervalMs, multiplier, lossWindow, holdDownMs} and
-accessPoints [{id, address, publicKey?}].
+accessPoints [{id, address, publicKey?, serialNumber?, identityKey?}]: with serialNumber and
+identityKey (what \`sag-agent init\` printed on the edge) an access point is run by an edge agent
+(sag-agent run --role edge); the first two listed are then every gateway's active and standby
+tunnels instead of the embedded access point.
 `;
 
 async function main(): Promise<void> {
