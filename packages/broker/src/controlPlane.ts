@@ -49,22 +49,26 @@ export interface TunnelStatus {
   jitterMs: number | null;
 }
 
-export interface GatewayStatus {
-  gatewayId: string;
-  lifecycle: Gateway['lifecycle'];
-  locked: boolean;
+/** Where a device stands against its desired config (a gateway's, or an edge agent's). */
+export interface DeviceSync {
   presence: 'online' | 'offline';
   lastSeenAt: string | null;
   desiredRevision: number | null;
   appliedRevision: number | null;
   sync: 'in-sync' | 'pending' | 'failed';
   syncError: string | null;
+}
+
+export interface GatewayStatus extends DeviceSync {
+  gatewayId: string;
+  lifecycle: Gateway['lifecycle'];
+  locked: boolean;
   tunnels: TunnelStatus[];
   ports: unknown[];
 }
 
 /** An access point as the API shows it: where it is, who runs it, and its edge agent's sync state. */
-export interface AccessPointView {
+export interface AccessPointView extends DeviceSync {
   id: string;
   address: string;
   /** Its place in every gateway's tunnels; `spare` past the first two. */
@@ -72,12 +76,6 @@ export interface AccessPointView {
   /** The edge agent's serial number; null for an access point the broker only lists. */
   serialNumber: string | null;
   tunnelPublicKey: string | null;
-  presence: 'online' | 'offline';
-  lastSeenAt: string | null;
-  desiredRevision: number | null;
-  appliedRevision: number | null;
-  sync: 'in-sync' | 'pending' | 'failed';
-  syncError: string | null;
   /** Gateways whose tunnels it terminates. */
   peers: number;
   omittedPeers: PeerOmission[];
@@ -383,22 +381,14 @@ export class ControlPlane {
 
   accessPoints(): AccessPointView[] {
     return this.compileSettings.accessPoints.map((point, index) => {
-      const device = this.devices.get(point.id);
       const desired = this.configs.get(point.id);
-      const edge = point.serialNumber !== undefined;
-      const sync = edge ? this.devices.sync(point.id) : 'in-sync';
       return {
         id: point.id,
         address: point.address,
         role: index >= MAX_TUNNELS ? 'spare' : index === 0 ? 'active' : 'standby',
         serialNumber: point.serialNumber ?? null,
         tunnelPublicKey: point.publicKey ?? null,
-        presence: device?.presence ?? 'offline',
-        lastSeenAt: device?.lastSeenAt ?? null,
-        desiredRevision: desired?.revision ?? null,
-        appliedRevision: device?.appliedRevision ?? null,
-        sync,
-        syncError: sync === 'failed' ? (device?.syncError ?? null) : null,
+        ...this.deviceSync(point.id),
         peers: (desired?.config as GatewayConfig | undefined)?.edge?.peers.length ?? 0,
         omittedPeers: this.omittedPeers.get(point.id) ?? [],
       };
@@ -498,23 +488,28 @@ export class ControlPlane {
     return { ...gateway, locked: isLocked(gateway, this.now()), presence: device?.presence ?? 'offline' };
   }
 
+  /** A device's presence and sync; an access point no edge agent runs has no config, so is in sync. */
+  private deviceSync(id: string): DeviceSync {
+    const device = this.devices.get(id);
+    const sync = this.devices.sync(id);
+    return {
+      presence: device?.presence ?? 'offline',
+      lastSeenAt: device?.lastSeenAt ?? null,
+      desiredRevision: this.configs.get(id)?.revision ?? null,
+      appliedRevision: device?.appliedRevision ?? null,
+      sync,
+      syncError: sync === 'failed' ? (device?.syncError ?? null) : null,
+    };
+  }
+
   gatewayStatus(id: string): GatewayStatus {
     const gateway = this.get('gateway', id);
-    const device = this.devices.get(id);
-    const desired = this.configs.get(id);
-    const report = (device?.report ?? {}) as { tunnels?: TunnelStatus[]; ports?: unknown[] };
-    const appliedRevision = device?.appliedRevision ?? null;
-    const sync = this.devices.sync(id);
+    const report = (this.devices.get(id)?.report ?? {}) as { tunnels?: TunnelStatus[]; ports?: unknown[] };
     return {
       gatewayId: id,
       lifecycle: gateway.lifecycle,
       locked: isLocked(gateway, this.now()),
-      presence: device?.presence ?? 'offline',
-      lastSeenAt: device?.lastSeenAt ?? null,
-      desiredRevision: desired?.revision ?? null,
-      appliedRevision,
-      sync,
-      syncError: sync === 'failed' ? (device?.syncError ?? null) : null,
+      ...this.deviceSync(id),
       tunnels: report.tunnels ?? [],
       ports: report.ports ?? [],
     };

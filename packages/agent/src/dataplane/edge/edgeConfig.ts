@@ -1,57 +1,33 @@
-import { type EdgeSettings, parsePortRange } from '@opensag/proto';
+import {
+  type EdgeInstanceConfig,
+  type EdgePeerConfig,
+  type EdgeSecurityGroupConfig,
+  type EdgeSecurityGroupRuleConfig,
+  type EdgeSettings,
+  type EdgeVpcConfig,
+  parsePortRange,
+} from '@opensag/proto';
 import { blocksOverlap, type Ipv4Block, parseCidr, parseIpv4 } from '../../ipv4.js';
 
 /** One branch gateway terminated on the edge: its tunnel key and the branch blocks behind it. */
-export interface EdgePeer {
-  gatewayId: string;
-  /** The gateway's WireGuard public key (base64 of 32 bytes). */
-  publicKey: string;
-  /** The branch private blocks; replies to them go back into this gateway's tunnel. */
-  allowedIps: string[];
-}
+export type EdgePeer = EdgePeerConfig;
+export type EdgeInstance = EdgeInstanceConfig;
+/** A security-group rule as SPEC §3 defines it (the broker's SecurityGroupRule without bookkeeping). */
+export type EdgeSecurityGroupRule = EdgeSecurityGroupRuleConfig;
+export type EdgeSecurityGroup = EdgeSecurityGroupConfig;
 
 /** A VPC the edge reaches over a local link (a veth or a cloud interface). */
-export interface EdgeVpc {
-  vpcId: string;
-  cidrBlocks: string[];
+export interface EdgeVpc extends EdgeVpcConfig {
   /** The link toward the VPC; traffic to and from its instances crosses it. */
   interface: string;
 }
 
-export interface EdgeInstance {
-  instanceId: string;
-  privateIp: string;
-  /** 1–5 groups, as SPEC §3 allows. */
-  securityGroupIds: string[];
-}
-
-/** A security-group rule as SPEC §3 defines it (the broker's SecurityGroupRule without bookkeeping). */
-export interface EdgeSecurityGroupRule {
-  id: string;
-  direction: 'ingress' | 'egress';
-  policy: 'accept' | 'drop';
-  /** 1–100; the lowest number wins. */
-  priority: number;
-  protocol: 'tcp' | 'udp' | 'icmp' | 'all';
-  /** `a/b`, `-1/-1` for any. */
-  portRange: string;
-  /** The other end: the source for ingress, the destination for egress. */
-  cidr: string;
-}
-
-export interface EdgeSecurityGroup {
-  id: string;
-  rules: EdgeSecurityGroupRule[];
-}
-
-/** What an access point ("edge") applies: the branch tunnels it terminates and the VPCs it guards. */
-export interface EdgeConfig {
-  /** The WireGuard port: the probe port + 1, where the gateways send their tunnels. */
-  listenPort: number;
-  peers: EdgePeer[];
+/**
+ * What an access point ("edge") applies: the broker's EdgeSettings with each VPC's local link
+ * resolved (see vpcInterfaces.ts).
+ */
+export interface EdgeConfig extends Omit<EdgeSettings, 'vpcs'> {
   vpcs: EdgeVpc[];
-  instances: EdgeInstance[];
-  securityGroups: EdgeSecurityGroup[];
 }
 
 const WG_KEY = /^[A-Za-z0-9+/]{43}=$/;
