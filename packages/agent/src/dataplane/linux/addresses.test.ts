@@ -6,6 +6,7 @@ import {
   ownedAfter,
   planAddresses,
   wanDefaultRoutes,
+  wanRouteMetrics,
 } from './addresses.js';
 import { planForwarding } from './forwarding.js';
 
@@ -14,7 +15,7 @@ const config = sampleConfig({
     wan: [
       { name: 'wan0', mode: 'static', address: '203.0.113.9', gateway: '203.0.113.1', priority: 2 },
       { name: 'wan1', mode: 'static', address: '198.51.100.2/24', gateway: '198.51.100.1', priority: 1 },
-      { name: 'wan2', mode: 'dhcp' },
+      { name: 'wan2', mode: 'dhcp', priority: 3 },
     ],
     lan: [{ name: 'lan1', address: '172.16.0.1/24' }],
   },
@@ -28,7 +29,7 @@ const link = (name: string, addresses: string[], up = true): InstalledLink => ({
 });
 
 describe('desiredAddresses', () => {
-  it('puts static WAN and LAN addresses on their ports and leaves DHCP WAN to the system', () => {
+  it('puts static WAN and LAN addresses on their ports and leaves DHCP WAN to its lease', () => {
     expect(desiredAddresses(config)).toEqual([
       { dev: 'wan0', address: '203.0.113.9/32' },
       { dev: 'wan1', address: '198.51.100.2/24' },
@@ -44,6 +45,18 @@ describe('wanDefaultRoutes', () => {
       { destination: '0.0.0.0/0', dev: 'wan1', via: '198.51.100.1', metric: 100 },
       { destination: '0.0.0.0/0', dev: 'wan0', via: '203.0.113.1', metric: 101, onlink: true },
     ]);
+  });
+
+  it('ranks DHCP and static WAN ports together so no two default routes share a metric', () => {
+    expect(Object.fromEntries(wanRouteMetrics(config))).toEqual({ wan1: 100, wan0: 101, wan2: 102 });
+    const first = sampleConfig({
+      ports: {
+        ...config.ports,
+        wan: config.ports.wan.map((p) => (p.name === 'wan2' ? { ...p, priority: 0 } : p)),
+      },
+    });
+    expect(Object.fromEntries(wanRouteMetrics(first))).toEqual({ wan2: 100, wan1: 101, wan0: 102 });
+    expect(wanDefaultRoutes(first).map((r) => `${r.dev} ${r.metric}`)).toEqual(['wan1 101', 'wan0 102']);
   });
 });
 

@@ -25,8 +25,8 @@ function withPrefix(address: string): string {
 
 /**
  * Every address the config puts on a port: each LAN port's address, and a static WAN port's.
- * DHCP WAN ports are left to the system's DHCP client and PPPoE to its PPP daemon: the agent only
- * brings those ports up.
+ * A DHCP WAN port's address comes from its lease (`wanDhcp.ts`); PPPoE is left to the system's PPP
+ * daemon: the agent only brings that port up.
  */
 export function desiredAddresses(config: DeviceConfig | null): PortAddress[] {
   if (!config) return [];
@@ -43,21 +43,31 @@ export function configuredPorts(config: DeviceConfig | null): string[] {
 }
 
 /**
- * Default routes for static WAN ports, lower `priority` preferred (metric 100, 101, … in that
- * order); a WAN address without a prefix reaches its gateway `onlink`.
+ * The metric of each WAN port's default route, lower `priority` preferred (then config order):
+ * 100, 101, … Static ports with a gateway and DHCP ports are ranked together, so no two default
+ * routes share a metric and one never replaces another.
  */
-export function wanDefaultRoutes(config: DeviceConfig | null): DesiredRoute[] {
-  const statics = (config?.ports.wan ?? [])
+export function wanRouteMetrics(config: DeviceConfig | null): Map<string, number> {
+  const ranked = (config?.ports.wan ?? [])
     .map((port, index) => ({ port, index }))
-    .filter(({ port }) => port.mode === 'static' && port.gateway)
+    .filter(({ port }) => (port.mode === 'static' && port.gateway) || port.mode === 'dhcp')
     .sort((a, b) => (a.port.priority ?? 0) - (b.port.priority ?? 0) || a.index - b.index);
-  return statics.map(({ port }, rank) => ({
-    destination: '0.0.0.0/0',
-    dev: port.name,
-    via: port.gateway as string,
-    metric: 100 + rank,
-    ...(port.address?.includes('/') ? {} : { onlink: true }),
-  }));
+  return new Map(ranked.map(({ port }, rank) => [port.name, 100 + rank]));
+}
+
+/** Default routes for static WAN ports; a WAN address without a prefix reaches its gateway `onlink`. */
+export function wanDefaultRoutes(config: DeviceConfig | null): DesiredRoute[] {
+  const metrics = wanRouteMetrics(config);
+  return (config?.ports.wan ?? [])
+    .filter((port) => port.mode === 'static' && port.gateway)
+    .map((port) => ({
+      destination: '0.0.0.0/0',
+      dev: port.name,
+      via: port.gateway as string,
+      metric: metrics.get(port.name) as number,
+      ...(port.address?.includes('/') ? {} : { onlink: true }),
+    }))
+    .sort((a, b) => a.metric - b.metric);
 }
 
 export function readLinksCommand(): Command {

@@ -3,6 +3,7 @@ import { configuredPorts, desiredAddresses, type PortAddress, wanDefaultRoutes }
 import { type DhcpServer, desiredDhcp } from './dnsmasq.js';
 import { type RenderedAcl, renderAcl } from './nftables.js';
 import type { DesiredRoute } from './routes.js';
+import { desiredWanDhcp, type WanDhcpClient } from './wanDhcp.js';
 import {
   type DesiredTunnel,
   desiredTunnels,
@@ -16,6 +17,8 @@ export interface LinuxDesired {
   acl: RenderedAcl | null;
   ports: string[];
   addresses: PortAddress[];
+  /** A udhcpc per DHCP WAN port. */
+  wanDhcp: WanDhcpClient[];
   forwarding: boolean;
   tunnels: DesiredTunnel[];
   skipped: SkippedTunnel[];
@@ -49,6 +52,7 @@ export function desiredLinux(
     acl: config ? renderAcl(config) : null,
     ports: configuredPorts(config),
     addresses: desiredAddresses(config),
+    wanDhcp: desiredWanDhcp(config, options.stateDir),
     forwarding: config !== null,
     tunnels,
     skipped,

@@ -16,10 +16,11 @@ import { converge, differences, loadOwnedAddresses, type ReconcileContext, route
 import { type CommandRunner, executeChanges, hostRunner } from './runner.js';
 import { connectInProcess, type TcpConnect } from './tcpConnect.js';
 import { loadOrCreateTunnelKey } from './tunnelKey.js';
+import { readWanLease } from './wanDhcp.js';
 import { DEFAULT_WIREGUARD_OPTIONS, type SkippedTunnel, type WireguardOptions } from './wireguard.js';
 
 export interface LinuxDataPlaneOptions {
-  /** Holds the tunnel key, dnsmasq pid and lease files and the addresses ledger. */
+  /** Holds the tunnel key, dnsmasq and udhcpc files (pids, leases, scripts) and the addresses ledger. */
   stateDir: string;
   runner?: CommandRunner;
   /** How TCP probes connect; in-process by default (the agent's own namespace). */
@@ -38,12 +39,14 @@ export interface LinuxInspection {
 /**
  * The data plane on a real Linux network stack (the agent's network namespace): the ACL as the
  * nftables table `inet opensag`, routes with protocol 222, WireGuard tunnels sag-wg0/sag-wg1, port
- * addresses, and a dnsmasq per LAN DHCP pool. Every apply reads the machine, changes only what
- * differs, and on failure converges back to the previous config.
+ * addresses, a udhcpc per DHCP WAN port and a dnsmasq per LAN DHCP pool. Every apply reads the
+ * machine, changes only what differs, and on failure converges back to the previous config.
+ * Before the first config nothing is touched: the box's own system brings it online.
  *
- * `close()` stops the dnsmasq servers but leaves tunnels, routes, addresses and the ACL in place:
- * branch traffic keeps flowing while the agent restarts (upgrade, reboot request, crash), and the
- * next agent adopts that state without restarting a tunnel. `reset()` removes all of it.
+ * `close()` stops the dnsmasq servers but leaves tunnels, routes, addresses, the ACL and the WAN's
+ * DHCP clients in place: branch traffic keeps flowing and the WAN keeps its lease while the agent
+ * restarts (upgrade, reboot request, crash), and the next agent adopts that state without
+ * restarting a tunnel or a DHCP client. `reset()` removes all of it.
  */
 export class LinuxDataPlane implements DataPlane {
   readonly kind = 'linux' as const;
@@ -120,10 +123,15 @@ export class LinuxDataPlane implements DataPlane {
         link.up && link.operstate !== 'DOWN' && link.operstate !== 'LOWERLAYERDOWN',
       ]),
     );
-    const ports = desiredPorts(config).map((port) => ({
-      ...port,
-      status: operstate.get(port.name) ? ('up' as const) : ('down' as const),
-    }));
+    const ports = desiredPorts(config).map((port) => {
+      // A DHCP WAN port shows the address its lease script last recorded.
+      const lease = port.mode === 'dhcp' ? readWanLease(this.ctx.stateDir, port.name) : null;
+      return {
+        ...port,
+        status: operstate.get(port.name) ? ('up' as const) : ('down' as const),
+        ...(lease ? { address: lease.address } : {}),
+      };
+    });
     const device = this.installed.routeDevice;
     const routes = desiredRoutes(config)
       .filter((route) => route.kind !== 'tunnel' || device !== null)

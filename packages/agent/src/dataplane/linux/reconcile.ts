@@ -14,6 +14,7 @@ import { planForwarding, readForwardingCommand } from './forwarding.js';
 import { ACL_TABLE, parseAclListing, planAcl } from './nftables.js';
 import { parseRoutes, planRoutes, readRoutesCommand } from './routes.js';
 import { type Change, type CommandRunner, executeChanges, readCommand } from './runner.js';
+import { planWanDhcpStarts, planWanDhcpStops, readWanDhcpClients } from './wanDhcp.js';
 import {
   type InstalledTunnel,
   parseTunnelLinks,
@@ -105,6 +106,22 @@ const portsStep: Step = {
   },
 };
 
+/** Stops DHCP clients before the ports step, so a port turning static is rid of its lease first. */
+const wanDhcpStopStep: Step = {
+  name: 'WAN DHCP',
+  async plan(ctx, desired) {
+    return planWanDhcpStops(desired.wanDhcp, await readWanDhcpClients(ctx.stateDir));
+  },
+};
+
+/** Starts DHCP clients once the ports step brought their ports up, before the tunnels need the WAN. */
+const wanDhcpStep: Step = {
+  name: 'WAN DHCP',
+  async plan(ctx, desired) {
+    return planWanDhcpStarts(desired.wanDhcp, await readWanDhcpClients(ctx.stateDir), ctx.links);
+  },
+};
+
 const tunnelsStep: Step = {
   name: 'tunnels',
   async plan(ctx, desired) {
@@ -130,8 +147,19 @@ const dhcpStep: Step = {
   },
 };
 
-/** The ACL goes first so nothing is ever forwarded unfiltered; dnsmasq last, once its port has its address. */
-export const STEPS: readonly Step[] = [aclStep, portsStep, tunnelsStep, routesStep, dhcpStep];
+/**
+ * The ACL goes first so nothing is ever forwarded unfiltered; the WAN's DHCP clients around the
+ * ports step, before the tunnels that ride the WAN; dnsmasq last, once its port has its address.
+ */
+export const STEPS: readonly Step[] = [
+  aclStep,
+  wanDhcpStopStep,
+  portsStep,
+  wanDhcpStep,
+  tunnelsStep,
+  routesStep,
+  dhcpStep,
+];
 
 /** Brings the machine to `desired`, step by step; returns how many commands changed something. */
 export async function converge(
