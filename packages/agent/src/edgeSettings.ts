@@ -37,6 +37,8 @@ function shapeProblems(edge: Record<string, unknown>): string[] {
         if (!ok) errors.push(`${at}.${field}: ${kind === 't' ? 'not text' : 'not a list of text'}`);
       }
       if (list === 'securityGroups') errors.push(...ruleShapeProblems(entry.rules, `${at}.rules`));
+      if (list === 'peers' && entry.reachable !== undefined && !isTextList(entry.reachable))
+        errors.push(`${at}.reachable: not a list of text`);
     });
   }
   return errors;

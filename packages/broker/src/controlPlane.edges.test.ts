@@ -71,7 +71,7 @@ describe('access points run by edge agents', () => {
     const gatewayRevision = first.configRecord(gateway.id)?.revision;
     expect(first.gatewayConfig(gateway.id).config.tunnels[0].publicKey).toBe(EDGE_KEY);
     expect(first.accessPointConfig('ap-edge-a').config.edge.peers).toEqual([
-      { gatewayId: gateway.id, publicKey: GATEWAY_KEY, allowedIps: ['172.16.0.0/16'] },
+      { gatewayId: gateway.id, publicKey: GATEWAY_KEY, allowedIps: ['172.16.0.0/16'], reachable: [] },
     ]);
     first.flushDeviceWrites();
 

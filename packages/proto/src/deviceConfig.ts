@@ -37,6 +37,11 @@ export interface EdgePeerConfig {
   publicKey: string;
   /** The branch private blocks; replies to them go back into this gateway's tunnel. */
   allowedIps: string[];
+  /**
+   * The destinations the gateway's active routes allow; the edge drops anything else arriving
+   * from its tunnel. Absent (a config from before this field) means no such filter.
+   */
+  reachable?: string[];
 }
 
 export interface EdgeVpcConfig {

@@ -186,6 +186,7 @@ export const edgeConfig: Sample<DesiredConfig> = {
         gatewayId: 'sag-8f2',
         publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
         allowedIps: ['172.16.0.0/16'],
+        reachable: ['10.1.0.0/16', '172.17.0.0/16'],
       },
     ],
     vpcs: [{ vpcId: 'vpc-sh1', cidrBlocks: ['10.1.0.0/16'] }],

@@ -68,6 +68,7 @@ function edgeSettings(edge: EdgeSettingsMessage): EdgeSettings {
       gatewayId: p.gatewayId,
       publicKey: p.publicKey,
       allowedIps: [...p.allowedIps],
+      reachable: [...p.reachable],
     })),
     vpcs: edge.vpcs.map((v) => ({ vpcId: v.vpcId, cidrBlocks: [...v.cidrBlocks] })),
     instances: edge.instances.map((i) => ({

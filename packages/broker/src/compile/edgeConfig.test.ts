@@ -40,8 +40,18 @@ describe('compileEdgeConfig', () => {
     expect(config.edge).toEqual({
       listenPort: 7001,
       peers: [
-        { gatewayId: 'sag-hz', publicKey: KEYS['sag-hz'], allowedIps: ['172.16.0.0/16'] },
-        { gatewayId: 'sag-nb', publicKey: KEYS['sag-nb'], allowedIps: ['172.17.0.0/16'] },
+        {
+          gatewayId: 'sag-hz',
+          publicKey: KEYS['sag-hz'],
+          allowedIps: ['172.16.0.0/16'],
+          reachable: ['10.1.0.0/16', '10.2.0.0/16', '172.17.0.0/16'],
+        },
+        {
+          gatewayId: 'sag-nb',
+          publicKey: KEYS['sag-nb'],
+          allowedIps: ['172.17.0.0/16'],
+          reachable: ['10.1.0.0/16', '10.2.0.0/16', '172.16.0.0/16'],
+        },
       ],
       vpcs: [
         { vpcId: 'vpc-bj', cidrBlocks: ['10.2.0.0/16'] },
@@ -101,6 +111,21 @@ describe('compileEdgeConfig', () => {
       gatewayId: 'sag-hz',
       reason: 'its device has not reported a tunnel key yet',
     });
+  });
+
+  it("lets each peer reach only what its gateway's own routes reach", () => {
+    const topology = referenceTopology();
+    topology.gateways.set(
+      'sag-wz',
+      gateway({ id: 'sag-wz', name: 'Wenzhou branch', privateCidrs: ['172.20.0.0/16'], ccnId: null }),
+    );
+    const keys: Record<string, string> = {
+      ...KEYS,
+      'sag-wz': 'd3otYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
+    };
+    const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, (id) => keys[id]);
+    // In no CCN: a tunnel, but nowhere to go through it.
+    expect(config.edge?.peers.find((peer) => peer.gatewayId === 'sag-wz')?.reachable).toEqual([]);
   });
 
   it('leaves out gateways that are not active and serves no gateway past the first two access points', () => {

@@ -1,7 +1,9 @@
 import type { EdgePeerConfig, EdgeSettings } from '@opensag/proto';
+import { areaOfRegion } from '../domain/catalogue.js';
 import { type Block, blocksOverlap, parseBlock } from '../domain/cidr.js';
 import type { Topology } from '../domain/types.js';
 import { MAX_TUNNELS } from './gatewayConfig.js';
+import { compareDestinations, routesLearnedByGateway } from './routes.js';
 import type { AccessPoint, CompileSettings, GatewayConfig } from './types.js';
 
 /** A gateway left off an access point's peers, and why, in words an operator can act on. */
@@ -34,6 +36,7 @@ export function wireguardPortOf(accessPoint: AccessPoint): number {
  */
 function peersOf(
   topology: Topology,
+  settings: CompileSettings,
   tunnelKeyOf: TunnelKeyOf,
 ): { peers: EdgePeerConfig[]; omitted: PeerOmission[] } {
   const peers: EdgePeerConfig[] = [];
@@ -64,9 +67,22 @@ function peersOf(
     }
     keys.set(publicKey, gateway.id);
     for (const block of blocks) claimed.push({ block, gatewayId: gateway.id });
-    peers.push({ gatewayId: gateway.id, publicKey, allowedIps: [...gateway.privateCidrs] });
+    peers.push({
+      gatewayId: gateway.id,
+      publicKey,
+      allowedIps: [...gateway.privateCidrs],
+      reachable: reachableFrom(topology, gateway.id, settings),
+    });
   }
   return { peers, omitted };
+}
+
+/** What the gateway's own active routes reach: all the edge lets in from its tunnel. */
+function reachableFrom(topology: Topology, gatewayId: string, settings: CompileSettings): string[] {
+  const destinations = routesLearnedByGateway(topology, gatewayId, settings.areaOfRegion ?? areaOfRegion)
+    .filter((route) => route.state === 'active')
+    .map((route) => route.destination);
+  return [...new Set(destinations)].sort(compareDestinations);
 }
 
 function settingsOf(topology: Topology, accessPoint: AccessPoint, peers: EdgePeerConfig[]): EdgeSettings {
@@ -110,7 +126,7 @@ export function compileEdgeConfig(
   tunnelKeyOf: TunnelKeyOf,
 ): CompiledEdge {
   const serves = settings.accessPoints.slice(0, MAX_TUNNELS).some((point) => point.id === accessPoint.id);
-  const { peers, omitted } = serves ? peersOf(topology, tunnelKeyOf) : { peers: [], omitted: [] };
+  const { peers, omitted } = serves ? peersOf(topology, settings, tunnelKeyOf) : { peers: [], omitted: [] };
   return {
     config: {
       gatewayId: accessPoint.id,

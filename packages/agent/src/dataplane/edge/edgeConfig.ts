@@ -53,6 +53,7 @@ function validatePeers(config: Pick<EdgeSettings, 'peers'>, errors: string[]): v
     const other = keys.get(peer.publicKey);
     if (other) errors.push(`${field}.publicKey is also the key of gateway ${other}`);
     keys.set(peer.publicKey, peer.gatewayId);
+    if (peer.reachable) blocks(peer.reachable, `${field}.reachable`, errors);
     for (const block of blocks(peer.allowedIps, `${field}.allowedIps`, errors)) {
       // WireGuard hands a block to one peer only; an overlap would steal another branch's replies.
       const clash = owners.find((owner) => blocksOverlap(owner.block, block));

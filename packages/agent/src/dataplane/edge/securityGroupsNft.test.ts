@@ -2,6 +2,7 @@ import { ipInCidr, parsePortRange } from '@opensag/proto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EdgeConfig, EdgeInstance, EdgeSecurityGroup, EdgeSecurityGroupRule } from './edgeConfig.js';
+import { edgeConfig } from './sampleEdgeConfig.js';
 import {
   type NftChain,
   type NftMatch,
@@ -240,6 +241,42 @@ describe('security groups in nftables', () => {
     expect(planSecurityGroups(rendered, tampered)[0].reason).toContain('nftables chain ingress_');
     expect(planSecurityGroups(null, installed)[0].reason).toContain('installed but not configured');
     expect(planSecurityGroups(null, null)).toEqual([]);
+  });
+
+  it('drops what a gateway sends from its tunnel past its own routes, and nothing else', () => {
+    const config = edgeConfig({
+      peers: [
+        {
+          gatewayId: 'sag-hz',
+          publicKey: `${'A'.repeat(43)}=`,
+          allowedIps: ['172.16.0.0/16'],
+          reachable: ['10.1.0.0/16'],
+        },
+        {
+          gatewayId: 'sag-wz',
+          publicKey: `${'C'.repeat(43)}=`,
+          allowedIps: ['172.20.0.0/16'],
+          reachable: [],
+        },
+      ],
+      securityGroups: [{ id: 'sg-web', rules: [] }],
+      instances: [],
+    });
+    const { chains, text } = renderSecurityGroups(config);
+    const from = (saddr: string, daddr: string, iif = 'sag-edge0') =>
+      nftVerdict(chains, { iif, saddr, daddr, protocol: 'tcp', port: 80 });
+    expect(from('172.16.0.10', '10.1.0.10')).toBe('accept');
+    expect(from('172.16.0.10', '10.2.0.10')).toBe('drop');
+    expect(from('172.20.0.10', '10.1.0.10')).toBe('drop');
+    // Replies from a VPC come in on its link, not the tunnel.
+    expect(from('10.2.0.10', '172.16.0.10', 'vpc0')).toBe('accept');
+    expect(text).toContain('iifname "sag-edge0" ip saddr 172.16.0.0/16 jump peer_0');
+    expect(text).toContain('ip daddr 10.1.0.0/16 return');
+    // A config from before the field: no filter for that peer.
+    const legacy = renderSecurityGroups(
+      edgeConfig({ securityGroups: [{ id: 'sg-web', rules: [] }], instances: [] }),
+    );
+    expect(legacy.chains.map((chain) => chain.name)).toEqual(['forward']);
   });
 
   it('writes tcp/udp port ranges without a separate protocol match', () => {

@@ -7,6 +7,7 @@ import {
   type EdgeSecurityGroupRule,
   vpcOfAddress,
 } from './edgeConfig.js';
+import { EDGE_INTERFACE } from './edgeWireguard.js';
 
 /** The one nftables table the edge's security groups live in; nothing else in the ruleset is touched. */
 export const SECURITY_GROUP_TABLE = 'inet opensag_edge';
@@ -131,14 +132,43 @@ function instanceChains(config: EdgeConfig, instance: EdgeInstance, index: numbe
 }
 
 /**
- * The edge's forward path as abstract chains: established flows pass; a packet from an instance
- * meets its egress rules (drop ends it, accept returns), then a packet to an instance meets that
- * instance's ingress rules; anything else (branch to branch) passes.
+ * A packet from a gateway's tunnel may go only where that gateway's own routes go (its CEN): a
+ * branch that routes more into its tunnel than its config says gets it dropped here.
+ */
+function peerChains(config: EdgeConfig): { jumps: NftRule[]; chains: NftChain[] } {
+  const peers = config.peers
+    .filter((peer) => peer.reachable !== undefined)
+    .sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : 1));
+  const jumps = peers.map(
+    (peer, index): NftRule => ({
+      match: { iifname: EDGE_INTERFACE, saddr: peer.allowedIps },
+      verdict: { jump: `peer_${index}` },
+      comment: `gateway ${peer.gatewayId} routes`,
+    }),
+  );
+  const chains = peers.map((peer, index) => {
+    const reachable = peer.reachable ?? [];
+    const rules: NftRule[] = reachable.length
+      ? [{ match: { daddr: reachable }, verdict: 'return', comment: `gateway ${peer.gatewayId} reaches` }]
+      : [];
+    rules.push({ match: {}, verdict: 'drop', comment: `gateway ${peer.gatewayId} has no route there` });
+    return { name: `peer_${index}`, rules };
+  });
+  return { jumps, chains };
+}
+
+/**
+ * The edge's forward path as abstract chains: established flows pass; a packet from a gateway's
+ * tunnel must be headed where that gateway's routes go; a packet from an instance meets its
+ * egress rules (drop ends it, accept returns), then a packet to an instance meets that instance's
+ * ingress rules; anything else (branch to branch) passes.
  */
 export function securityGroupChains(config: EdgeConfig): NftChain[] {
   const instances = [...config.instances].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+  const peers = peerChains(config);
   const forward: NftRule[] = [
     { match: { established: true }, verdict: 'accept', comment: 'established flows' },
+    ...peers.jumps,
   ];
   instances.forEach((instance, index) => {
     forward.push({
@@ -156,6 +186,7 @@ export function securityGroupChains(config: EdgeConfig): NftChain[] {
   });
   return [
     { name: 'forward', rules: forward },
+    ...peers.chains,
     ...instances.flatMap((instance, i) => instanceChains(config, instance, i)),
   ];
 }
