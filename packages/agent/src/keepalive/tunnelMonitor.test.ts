@@ -65,15 +65,16 @@ describe('TunnelMonitor', () => {
     });
   });
 
-  it('declares a silent tunnel down after exactly multiplier intervals and fails over to the standby', () => {
+  it('declares a tunnel down once silent for exactly multiplier intervals since its last reply, and fails over', () => {
     const { clock, transport, monitor, kinds } = setup();
-    clock.advance(5500);
+    clock.advance(5500); // the last reply came at +5010
     transport.respond(ACTIVE, false); // the probe sent at +6000 is the first to go unanswered
-    clock.advance(8999 - 5500);
-    expect(kinds()).not.toContain('tunnel-down ap-1 +9000');
+    clock.advance(8009 - 5500);
+    expect(kinds()).toHaveLength(2);
     expect(statsOf(monitor, 'ap-1')).toMatchObject({ status: 'up', consecutiveMisses: 2 });
     clock.advance(1);
-    expect(kinds().slice(2)).toEqual(['tunnel-down ap-1 +9000', 'failover ap-2 +9000']);
+    // Whenever the active died after +5010, traffic moved within 3 × 1000 ms of it.
+    expect(kinds().slice(2)).toEqual(['tunnel-down ap-1 +8010', 'failover ap-2 +8010']);
     expect(monitor.carrier()).toBe('ap-2');
     expect(monitor.linkStates()).toEqual([
       { accessPoint: 'ap-1', status: 'down', carrying: false, rttMs: 10 },
@@ -85,7 +86,7 @@ describe('TunnelMonitor', () => {
     const { clock, transport, monitor, events, kinds } = setup();
     clock.advance(5500);
     transport.respond(ACTIVE, false);
-    clock.advance(4000); // +9500: down, on standby
+    clock.advance(4000); // +9500: down since +8010, on standby
     transport.respond(ACTIVE, true); // the probe at +10000 is answered at +10010
     clock.advance(510);
     expect(kinds().at(-1)).toBe('tunnel-up ap-1 +10010');
@@ -108,7 +109,7 @@ describe('TunnelMonitor', () => {
       clock.advance(2000);
     }
     const failovers = kinds().filter((k) => k.startsWith('failover') || k.startsWith('failback'));
-    expect(failovers).toEqual(['failover ap-2 +4000']);
+    expect(failovers).toEqual(['failover ap-2 +3010']);
     expect(kinds().filter((k) => k.startsWith('tunnel-down ap-1'))).toHaveLength(8);
     expect(monitor.carrier()).toBe('ap-2');
     clock.advance(10_000);
@@ -119,12 +120,13 @@ describe('TunnelMonitor', () => {
     const { clock, transport, monitor, kinds } = setup();
     clock.advance(500);
     transport.respond(ACTIVE, false);
-    clock.advance(4000); // +4000 failover
+    clock.advance(4000); // +3010 failover (silent since +10)
     transport.respond(ACTIVE, true);
     clock.advance(1000); // active up at +5010, hold-down runs
     transport.respond(STANDBY, false); // at +5500, so probes from +6000 go unanswered
     clock.advance(4000);
-    expect(kinds().slice(-2)).toEqual(['tunnel-down ap-2 +9000', 'failover ap-1 +9000']);
+    // The standby last answered at +5030.
+    expect(kinds().slice(-2)).toEqual(['tunnel-down ap-2 +8030', 'failover ap-1 +8030']);
     expect(monitor.carrier()).toBe('ap-1');
   });
 
@@ -150,7 +152,7 @@ describe('TunnelMonitor', () => {
     clock.advance(4000);
     transport.respond(ACTIVE, true);
     clock.advance(1000);
-    expect(kinds()).toEqual(['tunnel-up ap-1 +10', 'tunnel-down ap-1 +4000', 'tunnel-up ap-1 +5010']);
+    expect(kinds()).toEqual(['tunnel-up ap-1 +10', 'tunnel-down ap-1 +3010', 'tunnel-up ap-1 +5010']);
     expect(monitor.carrier()).toBe('ap-1');
   });
 

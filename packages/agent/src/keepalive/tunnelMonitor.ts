@@ -39,6 +39,8 @@ interface Tracked {
   misses: number;
   /** Seq of the probe still waiting for its reply. */
   awaiting: number | null;
+  /** Fires `multiplier` intervals after the last reply: the tunnel has been silent that long. */
+  silence: TimerHandle | null;
   window: ProbeWindow;
   sent: number;
   received: number;
@@ -52,8 +54,10 @@ export interface TunnelMonitorOptions {
 }
 
 /**
- * Probes every access point each `intervalMs`. A probe unanswered by the next round is a miss;
- * `multiplier` consecutive misses take the tunnel down, one reply brings it up. Traffic moves to
+ * Probes every access point each `intervalMs`. A probe unanswered by the next round is a miss.
+ * A tunnel goes down when nothing has answered for `multiplier` intervals since its last reply
+ * (BFD's detection time, so traffic moves within interval × multiplier of the failure), or after
+ * `multiplier` consecutive misses when it never answered; one reply brings it up. Traffic moves to
  * the standby when the active goes down, and back only after the active has stayed up for
  * `holdDownMs`, so an active that flaps does not drag traffic with it.
  */
@@ -89,7 +93,10 @@ export class TunnelMonitor {
     this.cancel('roundTimer');
     this.cancel('holdDownTimer');
     this.outstanding.clear();
-    for (const t of this.tracked.values()) t.awaiting = null;
+    for (const t of this.tracked.values()) {
+      t.awaiting = null;
+      this.quiet(t);
+    }
   }
 
   /** Takes a new config's tunnels and settings, keeping the history of tunnels that did not change. */
@@ -159,6 +166,7 @@ export class TunnelMonitor {
           statusSince: null,
           misses: 0,
           awaiting: null,
+          silence: null,
           window: new ProbeWindow(this.keepalive.lossWindow),
           sent: 0,
           received: 0,
@@ -211,10 +219,22 @@ export class TunnelMonitor {
     t.received++;
     t.misses = 0;
     t.window.record(Math.max(0, this.clock.now() - probe.sentAt));
+    this.quiet(t);
+    t.silence = this.clock.setTimeout(() => {
+      t.silence = null;
+      if (t.status === 'down') return;
+      this.setStatus(t, 'down');
+      this.selectCarrier();
+    }, this.keepalive.intervalMs * this.keepalive.multiplier);
     if (t.status !== 'up') {
       this.setStatus(t, 'up');
       this.selectCarrier();
     }
+  }
+
+  private quiet(t: Tracked): void {
+    if (t.silence) this.clock.clearTimeout(t.silence);
+    t.silence = null;
   }
 
   private setStatus(t: Tracked, status: LinkStatus): void {
