@@ -54,7 +54,8 @@ describe('tunnel keepalive against the broker’s embedded access point', () => 
     const failoverMs = eventTime(failover) - pausedAt;
     console.info(`access point silent → failover: ${Math.round(failoverMs)} ms`);
     expect(failover).toMatchObject({ accessPoint: 'ap-standby', from: 'ap-embedded' });
-    expect(failoverMs).toBeLessThanOrEqual(intervalMs * multiplier + intervalMs + SCHEDULING_SLACK_MS);
+    // Silent since the last reply before the pause: down within interval × multiplier of it.
+    expect(failoverMs).toBeLessThanOrEqual(intervalMs * multiplier + SCHEDULING_SLACK_MS);
     await sleep(500);
     expect(tunnelLog().map((entry) => [entry.msg, entry.accessPoint])).toEqual([
       ['tunnel tunnel-down', 'ap-embedded'],
