@@ -55,7 +55,8 @@ describe('the agent bundle', () => {
     expect(code.split('\n', 2)[1].startsWith('#!')).toBe(false);
     const specifiers = new Set<string>();
     for (const match of code.matchAll(
-      /(?:\bfrom\s*|\bimport\s*\(\s*|\b(?:__)?require\s*\(\s*)(['"])([^'"]+)\1/g,
+      // A specifier has no whitespace, so a string that merely contains "from" is not one.
+      /(?:\bfrom\s*|\bimport\s*\(\s*|\b(?:__)?require\s*\(\s*)(['"])([^'"\s]+)\1/g,
     )) {
       specifiers.add(match[2]);
     }

@@ -144,6 +144,42 @@ describe('LinuxDataPlane (planning against a fake machine)', () => {
     ]);
   });
 
+  it('plans a route move from the config applied when its turn comes, not when it was asked', async () => {
+    // This machine keeps its protocol-222 routes, so a move that deletes one shows.
+    const routes = new Map<string, string>();
+    const runner: CommandRunner = async (cmd, args, options) => {
+      if (cmd === 'ip' && args[0] === 'route' && args[1] === 'replace')
+        routes.set(args[2], args[args.indexOf('dev') + 1]);
+      if (cmd === 'ip' && args[0] === 'route' && args[1] === 'del') routes.delete(args[2]);
+      if (cmd === 'ip' && args.join(' ') === '-json route show table main proto 222') {
+        const list = [...routes].map(([dst, dev]) => ({ dst, dev }));
+        return { stdout: JSON.stringify(list), stderr: '', code: 0 };
+      }
+      return machine.runner(cmd, args, options);
+    };
+    const stateful = await LinuxDataPlane.open({ stateDir: dir, runner, tcpConnect });
+    const first = keyed();
+    await stateful.apply(first);
+    const second = keyed({
+      revision: 2,
+      hash: 'h2',
+      routes: [
+        ...first.routes,
+        { destination: '10.9.0.0/16', nextHop: 'tunnel', sourceResourceId: 'vpc-gz', sourceKind: 'vpc' },
+      ],
+    });
+    const applying = stateful.apply(second); // queued: the move below waits for it
+    stateful.setTunnelStates([
+      { accessPoint: 'ap-sh-1', status: 'down', carrying: false },
+      { accessPoint: 'ap-sh-2', status: 'up', carrying: true, rttMs: 3 },
+    ]);
+    await applying;
+    await stateful.idle();
+    // A move planned from revision 1 would not know 10.9.0.0/16 and would take it away.
+    expect(routes.get('10.9.0.0/16')).toBe('sag-wg1');
+    expect(routes.get('10.1.0.0/16')).toBe('sag-wg1');
+  });
+
   it('leaves tunnel routes out of the snapshot when no tunnel is built', async () => {
     await plane.apply(sampleConfig());
     expect(plane.snapshot().routes.map((r) => `${r.destination} ${r.kind}`)).toEqual([

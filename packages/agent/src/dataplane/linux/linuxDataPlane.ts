@@ -161,13 +161,16 @@ export class LinuxDataPlane implements DataPlane {
     for (const state of states)
       if (this.links.has(state.accessPoint)) this.links.set(state.accessPoint, { ...state });
     if (!this.applied || this.closed) return;
-    const config = this.applied;
-    const desired = this.desire(config);
-    if (desired.routeDevice === this.installed.routeDevice) return;
+    // Planned when its turn comes, from the config applied then: an apply queued ahead of this
+    // move may bring routes (a static WAN default, say) that a plan made now would delete.
     this.serialize(async () => {
+      const config = this.applied;
+      if (!config || this.closed) return;
+      const desired = this.desire(config);
+      if (desired.routeDevice === this.installed.routeDevice) return;
       const changes = await routesStep.plan(this.ctx, desired);
       await executeChanges(this.ctx.runner, changes, 'moving routes to the carrying tunnel');
-      if (this.applied === config) this.installed = desired;
+      this.installed = desired;
     }).catch(this.onError);
   }
 
