@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceConfig } from '../../config.js';
+import { processOfPidFile } from './pidFile.js';
 import type { Change, Command } from './runner.js';
 
 /** One dnsmasq serving the DHCP pool of one LAN port. */
@@ -52,15 +53,6 @@ export function desiredDhcp(config: DeviceConfig | null, stateDir: string): Dhcp
   });
 }
 
-async function processArgs(pid: number): Promise<string[] | null> {
-  try {
-    const text = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return text.split('\0').filter((arg) => arg !== '');
-  } catch {
-    return null;
-  }
-}
-
 /** The dnsmasq servers this data plane started, found through their pid files in `stateDir`. */
 export async function readDhcpServers(stateDir: string): Promise<RunningDhcpServer[]> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
@@ -69,8 +61,7 @@ export async function readDhcpServers(stateDir: string): Promise<RunningDhcpServ
     const match = PID_FILE.exec(name);
     if (!match) continue;
     const pidFile = join(stateDir, name);
-    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-    const argv = Number.isSafeInteger(pid) && pid > 0 ? await processArgs(pid) : null;
+    const { pid, argv } = await processOfPidFile(pidFile);
     // Only a dnsmasq started with this very pid file counts; a reused pid is someone else's.
     const ours = argv?.[0]?.endsWith('dnsmasq') === true && argv.includes(`--pid-file=${pidFile}`);
     servers.push({

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceConfig } from '../../config.js';
 import { type InstalledLink, wanRouteMetrics } from './addresses.js';
+import { processOfPidFile } from './pidFile.js';
 import type { Change, Command } from './runner.js';
 import { renderLeaseScript } from './wanDhcpScript.js';
 
@@ -78,15 +79,6 @@ export function desiredWanDhcp(config: DeviceConfig | null, stateDir: string): W
     });
 }
 
-async function processArgs(pid: number): Promise<string[] | null> {
-  try {
-    const text = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return text.split('\0').filter((arg) => arg !== '');
-  } catch {
-    return null;
-  }
-}
-
 function hasOption(argv: readonly string[], flag: string, value: string): boolean {
   return argv.some((arg, i) => arg === flag && argv[i + 1] === value);
 }
@@ -100,8 +92,7 @@ export async function readWanDhcpClients(stateDir: string): Promise<RunningWanDh
     if (!match) continue;
     const port = match[1];
     const files = clientFiles(stateDir, port);
-    const pid = Number((await readFile(files.pidFile, 'utf8').catch(() => '')).trim());
-    const argv = Number.isSafeInteger(pid) && pid > 0 ? await processArgs(pid) : null;
+    const { pid, argv } = await processOfPidFile(files.pidFile);
     // Only a udhcpc of this port with this very pid file counts; a reused pid is someone else's.
     const ours =
       argv !== null &&
