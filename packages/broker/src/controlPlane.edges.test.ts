@@ -105,6 +105,35 @@ describe('access points run by edge agents', () => {
     expect(revision()).toBe(before + 1);
   });
 
+  it("follows a gateway's routes into its peer's reachable list in the same mutation", () => {
+    const cp = open(openSqliteStore(':memory:'));
+    const gateway = activeGateway(cp);
+    cp.recordTunnelKey(gateway.id, 'SAGHZ0001', GATEWAY_KEY);
+    const reachable = () => cp.accessPointConfig('ap-edge-a').config.edge.peers[0]?.reachable;
+    expect(reachable()).toEqual([]);
+    const cen = cp.mutate<{ id: string }>('test', (t, ctx) => ops.createCen(t, ctx, { name: 'Main' })) as {
+      id: string;
+    };
+    const ccn = cp.mutate<{ id: string }>('test', (t, ctx) =>
+      ops.createCcn(t, ctx, { name: 'Branches', area: 'china-mainland' }),
+    ) as { id: string };
+    const vpc = cp.mutate<Vpc>('test', (t, ctx) =>
+      ops.createVpc(t, ctx, { name: 'Shanghai VPC', region: 'cn-shanghai', cidrBlocks: ['10.1.0.0/16'] }),
+    ) as Vpc;
+    cp.mutate('test', (t, ctx) =>
+      ops.attachToCen(t, ctx, cen.id, { instanceType: 'vpc', instanceId: vpc.id }),
+    );
+    cp.mutate('test', (t, ctx) =>
+      ops.attachToCen(t, ctx, cen.id, { instanceType: 'ccn', instanceId: ccn.id }),
+    );
+    expect(reachable()).toEqual([]);
+    cp.mutate('test', (t, ctx) =>
+      ops.setNetwork(t, ctx, gateway.id, { privateCidrs: ['172.16.0.0/16'], ccnId: ccn.id }),
+    );
+    expect(cp.gatewayConfig(gateway.id).config.routes.map((r) => r.destination)).toEqual(['10.1.0.0/16']);
+    expect(reachable()).toEqual(['10.1.0.0/16']);
+  });
+
   it('names an access point no edge agent runs when its config is asked for', () => {
     const cp = new ControlPlane({
       store: openSqliteStore(':memory:'),

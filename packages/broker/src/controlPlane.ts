@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AccessRequest, type AccessResult, analyzeAccess } from './compile/access.js';
-import { compileEdgeConfig, type PeerOmission } from './compile/edgeConfig.js';
+import { compileEdgeConfig, type PeerFacts, type PeerOmission } from './compile/edgeConfig.js';
 import { compileGatewayConfig, MAX_TUNNELS } from './compile/gatewayConfig.js';
 import { nextConfigRecord } from './compile/revision.js';
 import { type CenRoute, cenRouteTable } from './compile/routes.js';
@@ -202,7 +202,8 @@ export class ControlPlane {
    */
   private recompileAll(): void {
     const at = this.now();
-    const records = [...this.recompile(this.topology.gateways.keys(), at), ...this.recompileEdges(at)];
+    const gateways = this.recompile(this.topology.gateways.keys(), at);
+    const records = [...gateways, ...this.recompileEdges(at, gateways)];
     if (records.length === 0) return;
     this.store.putConfigs(records);
     for (const record of records) this.configs.set(record.gatewayId, record);
@@ -245,7 +246,8 @@ export class ControlPlane {
       recompiled = gatewayIds.size;
       // Every access point guards every VPC and security group, so each mutation revisits them (a
       // few configs; only those whose content changed get a new revision).
-      configs = [...this.recompile(gatewayIds, at), ...this.recompileEdges(at)];
+      const gateways = this.recompile(gatewayIds, at);
+      configs = [...gateways, ...this.recompileEdges(at, gateways)];
       this.store.commit({ changeset, actor, at, configs, removedConfigs });
     } catch (err) {
       // The store refused the write: put memory back exactly as it was so both agree.
@@ -322,11 +324,19 @@ export class ControlPlane {
     return this.compileSettings.accessPoints.filter((point) => point.serialNumber !== undefined);
   }
 
-  private recompileEdges(at: Date): CompiledConfigRecord[] {
+  /** `fresh`: gateway configs compiled in the same step, not yet in `configs`. */
+  private recompileEdges(at: Date, fresh: readonly CompiledConfigRecord[] = []): CompiledConfigRecord[] {
     const records: CompiledConfigRecord[] = [];
-    const tunnelKeyOf = (gatewayId: string) => this.devices.get(gatewayId)?.tunnelPublicKey ?? undefined;
+    const latest = new Map(fresh.map((record) => [record.gatewayId, record]));
+    const facts: PeerFacts = {
+      tunnelKeyOf: (gatewayId) => this.devices.get(gatewayId)?.tunnelPublicKey ?? undefined,
+      routesOf: (gatewayId) => {
+        const record = latest.get(gatewayId) ?? this.configs.get(gatewayId);
+        return (record?.config as GatewayConfig | undefined)?.routes ?? [];
+      },
+    };
     for (const point of this.edgeAccessPoints()) {
-      const { config, omitted } = compileEdgeConfig(this.topology, point, this.compileSettings, tunnelKeyOf);
+      const { config, omitted } = compileEdgeConfig(this.topology, point, this.compileSettings, facts);
       this.omittedPeers.set(point.id, omitted);
       const record = nextConfigRecord(this.configs.get(point.id), config, at);
       if (record) records.push(record);
@@ -371,7 +381,7 @@ export class ControlPlane {
     const at = this.now();
     if (point) point.publicKey = publicKey;
     const gateways = point ? this.recompile(this.topology.gateways.keys(), at) : [];
-    const records = [...gateways, ...this.recompileEdges(at)];
+    const records = [...gateways, ...this.recompileEdges(at, gateways)];
     this.log.info(
       { deviceId, serialNumber, publicKey, newRevisions: records.length },
       'device tunnel key recorded',

@@ -1,17 +1,23 @@
 import { describe, expect, it } from 'vitest';
+import type { Topology } from '../domain/types.js';
 import {
   gateway,
   referenceTopology,
   SCENARIO_SETTINGS,
   securityGroupRule,
 } from '../testing/referenceTopology.js';
-import { compileEdgeConfig, wireguardPortOf } from './edgeConfig.js';
+import { compileEdgeConfig, type PeerFacts, wireguardPortOf } from './edgeConfig.js';
+import { compileGatewayConfig } from './gatewayConfig.js';
 
 const KEYS: Record<string, string> = {
   'sag-hz': 'aHotYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
   'sag-nb': 'bmItYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
 };
-const keyOf = (id: string) => KEYS[id];
+/** Keys as the devices reported them, routes as the gateways' own configs say. */
+const factsOf = (topology: Topology, keys: Record<string, string> = KEYS): PeerFacts => ({
+  tunnelKeyOf: (id) => keys[id],
+  routesOf: (id) => compileGatewayConfig(topology, id, SCENARIO_SETTINGS).routes,
+});
 const shanghai = SCENARIO_SETTINGS.accessPoints[0];
 
 describe('compileEdgeConfig', () => {
@@ -26,7 +32,7 @@ describe('compileEdgeConfig', () => {
       topology,
       { ...shanghai, serialNumber: 'SAGEDGEA01' },
       SCENARIO_SETTINGS,
-      keyOf,
+      factsOf(topology),
     );
     expect(omitted).toEqual([]);
     expect(config).toMatchObject({
@@ -96,7 +102,12 @@ describe('compileEdgeConfig', () => {
       'sag-wz': 'd3otYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
     };
     keys['sag-xa'] = KEYS['sag-nb'];
-    const { config, omitted } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, (id) => keys[id]);
+    const { config, omitted } = compileEdgeConfig(
+      topology,
+      shanghai,
+      SCENARIO_SETTINGS,
+      factsOf(topology, keys),
+    );
     expect(config.edge?.peers.map((peer) => peer.gatewayId)).toEqual(['sag-hz', 'sag-nb']);
     expect(omitted).toEqual([
       {
@@ -105,7 +116,7 @@ describe('compileEdgeConfig', () => {
       },
       { gatewayId: 'sag-xa', reason: 'its tunnel key is also the key of gateway sag-nb' },
     ]);
-    const noKeys = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, () => undefined);
+    const noKeys = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, factsOf(topology, {}));
     expect(noKeys.config.edge?.peers).toEqual([]);
     expect(noKeys.omitted[0]).toEqual({
       gatewayId: 'sag-hz',
@@ -123,7 +134,7 @@ describe('compileEdgeConfig', () => {
       ...KEYS,
       'sag-wz': 'd3otYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
     };
-    const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, (id) => keys[id]);
+    const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, factsOf(topology, keys));
     // In no CCN: a tunnel, but nowhere to go through it.
     expect(config.edge?.peers.find((peer) => peer.gatewayId === 'sag-wz')?.reachable).toEqual([]);
   });
@@ -132,11 +143,11 @@ describe('compileEdgeConfig', () => {
     const topology = referenceTopology();
     const hz = topology.gateways.get('sag-hz');
     if (hz) hz.lifecycle = 'shipped';
-    const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, keyOf);
+    const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, factsOf(topology));
     expect(config.edge?.peers.map((peer) => peer.gatewayId)).toEqual(['sag-nb']);
     const third = { id: 'ap-guangzhou', address: '192.0.2.30:51820' };
     const settings = { ...SCENARIO_SETTINGS, accessPoints: [...SCENARIO_SETTINGS.accessPoints, third] };
-    const spare = compileEdgeConfig(referenceTopology(), third, settings, keyOf);
+    const spare = compileEdgeConfig(referenceTopology(), third, settings, factsOf(referenceTopology()));
     expect(spare.config.edge?.peers).toEqual([]);
     expect(spare.config.edge?.listenPort).toBe(51821);
     expect(wireguardPortOf(third)).toBe(51821);

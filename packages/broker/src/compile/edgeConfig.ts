@@ -1,10 +1,8 @@
 import type { EdgePeerConfig, EdgeSettings } from '@opensag/proto';
-import { areaOfRegion } from '../domain/catalogue.js';
 import { type Block, blocksOverlap, parseBlock } from '../domain/cidr.js';
 import type { Topology } from '../domain/types.js';
 import { MAX_TUNNELS } from './gatewayConfig.js';
-import { compareDestinations, routesLearnedByGateway } from './routes.js';
-import type { AccessPoint, CompileSettings, GatewayConfig } from './types.js';
+import type { AccessPoint, CompileSettings, GatewayConfig, RouteEntry } from './types.js';
 
 /** A gateway left off an access point's peers, and why, in words an operator can act on. */
 export interface PeerOmission {
@@ -17,8 +15,13 @@ export interface CompiledEdge {
   omitted: PeerOmission[];
 }
 
-/** Looks up the WireGuard public key a gateway's device reported; undefined before it has. */
-export type TunnelKeyOf = (gatewayId: string) => string | undefined;
+/** What the compiler learns about each gateway from elsewhere. */
+export interface PeerFacts {
+  /** The WireGuard public key its device reported; undefined before it has. */
+  tunnelKeyOf(gatewayId: string): string | undefined;
+  /** The routes of its compiled config (what its tunnel may carry). */
+  routesOf(gatewayId: string): readonly RouteEntry[];
+}
 
 function byId<T extends { id: string }>(a: T, b: T): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -34,11 +37,7 @@ export function wireguardPortOf(accessPoint: AccessPoint): number {
  * peer only, so a gateway whose blocks overlap an earlier one's (by id) or whose key repeats one
  * is left out and named, rather than letting it steal the other branch's replies.
  */
-function peersOf(
-  topology: Topology,
-  settings: CompileSettings,
-  tunnelKeyOf: TunnelKeyOf,
-): { peers: EdgePeerConfig[]; omitted: PeerOmission[] } {
+function peersOf(topology: Topology, facts: PeerFacts): { peers: EdgePeerConfig[]; omitted: PeerOmission[] } {
   const peers: EdgePeerConfig[] = [];
   const omitted: PeerOmission[] = [];
   const claimed: { block: Block; gatewayId: string }[] = [];
@@ -46,7 +45,7 @@ function peersOf(
   for (const gateway of [...topology.gateways.values()].sort(byId)) {
     if (gateway.lifecycle !== 'active' || !gateway.serialNumber || gateway.privateCidrs.length === 0)
       continue;
-    const publicKey = tunnelKeyOf(gateway.id);
+    const publicKey = facts.tunnelKeyOf(gateway.id);
     if (!publicKey) {
       omitted.push({ gatewayId: gateway.id, reason: 'its device has not reported a tunnel key yet' });
       continue;
@@ -71,18 +70,11 @@ function peersOf(
       gatewayId: gateway.id,
       publicKey,
       allowedIps: [...gateway.privateCidrs],
-      reachable: reachableFrom(topology, gateway.id, settings),
+      // All the edge lets in from its tunnel: where the gateway's own routes go.
+      reachable: [...new Set(facts.routesOf(gateway.id).map((route) => route.destination))],
     });
   }
   return { peers, omitted };
-}
-
-/** What the gateway's own active routes reach: all the edge lets in from its tunnel. */
-function reachableFrom(topology: Topology, gatewayId: string, settings: CompileSettings): string[] {
-  const destinations = routesLearnedByGateway(topology, gatewayId, settings.areaOfRegion ?? areaOfRegion)
-    .filter((route) => route.state === 'active')
-    .map((route) => route.destination);
-  return [...new Set(destinations)].sort(compareDestinations);
 }
 
 function settingsOf(topology: Topology, accessPoint: AccessPoint, peers: EdgePeerConfig[]): EdgeSettings {
@@ -123,10 +115,10 @@ export function compileEdgeConfig(
   topology: Topology,
   accessPoint: AccessPoint,
   settings: CompileSettings,
-  tunnelKeyOf: TunnelKeyOf,
+  facts: PeerFacts,
 ): CompiledEdge {
   const serves = settings.accessPoints.slice(0, MAX_TUNNELS).some((point) => point.id === accessPoint.id);
-  const { peers, omitted } = serves ? peersOf(topology, settings, tunnelKeyOf) : { peers: [], omitted: [] };
+  const { peers, omitted } = serves ? peersOf(topology, facts) : { peers: [], omitted: [] };
   return {
     config: {
       gatewayId: accessPoint.id,
