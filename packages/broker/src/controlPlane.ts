@@ -4,7 +4,7 @@ import { type AccessRequest, type AccessResult, analyzeAccess } from './compile/
 import { compileEdgeConfig, type PeerFacts, type PeerOmission } from './compile/edgeConfig.js';
 import { compileGatewayConfig, MAX_TUNNELS } from './compile/gatewayConfig.js';
 import { nextConfigRecord } from './compile/revision.js';
-import { type CenRoute, cenRouteTable } from './compile/routes.js';
+import { type CenRoute, cenRouteTable, membershipsOf } from './compile/routes.js';
 import { changeScope, gatewaysInScope } from './compile/scope.js';
 import type { AccessPoint, CompileSettings, EdgeSettings, GatewayConfig } from './compile/types.js';
 import { type DeviceEventInput, type DeviceStatePatch, DeviceStates } from './devices/deviceStates.js';
@@ -311,8 +311,9 @@ export class ControlPlane {
 
   private recompile(gatewayIds: Iterable<string>, at: Date): CompiledConfigRecord[] {
     const records: CompiledConfigRecord[] = [];
+    const members = membershipsOf(this.topology);
     for (const id of gatewayIds) {
-      const config = compileGatewayConfig(this.topology, id, this.compileSettings);
+      const config = compileGatewayConfig(this.topology, id, this.compileSettings, members);
       const record = nextConfigRecord(this.configs.get(id), config, at);
       if (record) records.push(record);
     }

@@ -2,7 +2,7 @@ import { inEvaluationOrder } from '@opensag/proto';
 import { areaOfRegion as catalogueAreaOfRegion } from '../domain/catalogue.js';
 import type { Gateway, Topology } from '../domain/types.js';
 import { SagError } from '../errors.js';
-import { compareDestinations, routesLearnedByGateway } from './routes.js';
+import { compareDestinations, type Memberships, membershipsOf, routesLearnedByGateway } from './routes.js';
 import type { AccessPoint, CompileSettings, GatewayConfig, RouteEntry, TunnelConfig } from './types.js';
 
 /** A device keeps one active and at most one standby tunnel (SPEC §5 "Tunnel keepalive"). */
@@ -17,9 +17,14 @@ function tunnelsFor(accessPoints: readonly AccessPoint[]): TunnelConfig[] {
   }));
 }
 
-function routesFor(topology: Topology, gateway: Gateway, settings: CompileSettings): RouteEntry[] {
+function routesFor(
+  topology: Topology,
+  gateway: Gateway,
+  settings: CompileSettings,
+  members: Memberships | undefined,
+): RouteEntry[] {
   const areaOfRegion = settings.areaOfRegion ?? catalogueAreaOfRegion;
-  return routesLearnedByGateway(topology, gateway.id, areaOfRegion)
+  return routesLearnedByGateway(topology, gateway.id, areaOfRegion, members ?? membershipsOf(topology))
     .filter((route) => route.state === 'active')
     .map(
       (route): RouteEntry => ({
@@ -44,6 +49,8 @@ export function compileGatewayConfig(
   topology: Topology,
   gatewayId: string,
   settings: CompileSettings,
+  /** Shared by a batch of compilations (see membershipsOf); built for this one otherwise. */
+  members?: Memberships,
 ): GatewayConfig {
   const gateway = topology.gateways.get(gatewayId);
   if (!gateway) {
@@ -60,7 +67,7 @@ export function compileGatewayConfig(
     privateCidrs: [...gateway.privateCidrs],
     tunnels: tunnelsFor(settings.accessPoints),
     keepalive: { ...settings.keepalive },
-    routes: routesFor(topology, gateway, settings),
+    routes: routesFor(topology, gateway, settings, members),
     aclRules: acl ? structuredClone(inEvaluationOrder(acl.rules)) : [],
     aclId: gateway.aclId,
   };

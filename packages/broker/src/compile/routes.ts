@@ -46,16 +46,34 @@ export function crossAreaReason(cen: Cen, a: AreaEndpoint, b: AreaEndpoint): str
   );
 }
 
-function gatewaysOfCcn(topology: Topology, ccnId: string): Gateway[] {
-  return [...topology.gateways.values()].filter((gateway) => gateway.ccnId === ccnId);
+/**
+ * Who belongs to which CCN and CEN, each list in the topology's order. Built in one pass, so a
+ * batch of compilations shares it instead of scanning every gateway once per gateway.
+ */
+export interface Memberships {
+  gatewaysByCcn: Map<string, Gateway[]>;
+  ccnsByCen: Map<string, Ccn[]>;
+  vpcsByCen: Map<string, Vpc[]>;
 }
 
-function ccnsOfCen(topology: Topology, cenId: string): Ccn[] {
-  return [...topology.ccns.values()].filter((ccn) => ccn.cenId === cenId);
+function groupBy<T>(items: Iterable<T>, key: (item: T) => string | null): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const id = key(item);
+    if (id === null) continue;
+    const group = groups.get(id);
+    if (group) group.push(item);
+    else groups.set(id, [item]);
+  }
+  return groups;
 }
 
-function vpcsOfCen(topology: Topology, cenId: string): Vpc[] {
-  return [...topology.vpcs.values()].filter((vpc) => vpc.cenId === cenId);
+export function membershipsOf(topology: Topology): Memberships {
+  return {
+    gatewaysByCcn: groupBy(topology.gateways.values(), (gateway) => gateway.ccnId),
+    ccnsByCen: groupBy(topology.ccns.values(), (ccn) => ccn.cenId),
+    vpcsByCen: groupBy(topology.vpcs.values(), (vpc) => vpc.cenId),
+  };
 }
 
 interface Learner {
@@ -89,24 +107,25 @@ export function routesLearnedByGateway(
   topology: Topology,
   gatewayId: string,
   areaOfRegion: AreaOfRegion,
+  members: Memberships = membershipsOf(topology),
 ): CenRoute[] {
   const gateway = topology.gateways.get(gatewayId);
   const ccn = gateway?.ccnId ? topology.ccns.get(gateway.ccnId) : undefined;
   if (!gateway || !ccn) return [];
   const learner: Learner = { kind: 'gateway', id: gateway.id };
-  const routes = gatewaysOfCcn(topology, ccn.id)
+  const routes = (members.gatewaysByCcn.get(ccn.id) ?? [])
     .filter((peer) => peer.id !== gateway.id)
     .flatMap((peer) => routesFrom(learner, peer, 'gateway', undefined));
   const cen = ccn.cenId ? topology.cens.get(ccn.cenId) : undefined;
   if (!cen) return routes;
-  for (const vpc of vpcsOfCen(topology, cen.id)) {
+  for (const vpc of members.vpcsByCen.get(cen.id) ?? []) {
     const reason = crossAreaReason(cen, vpcEndpoint(vpc, areaOfRegion), ccnEndpoint(ccn));
     routes.push(...routesFrom(learner, vpc, 'vpc', reason));
   }
-  for (const other of ccnsOfCen(topology, cen.id)) {
+  for (const other of members.ccnsByCen.get(cen.id) ?? []) {
     if (other.id === ccn.id) continue;
     const reason = crossAreaReason(cen, ccnEndpoint(other), ccnEndpoint(ccn));
-    for (const peer of gatewaysOfCcn(topology, other.id)) {
+    for (const peer of members.gatewaysByCcn.get(other.id) ?? []) {
       routes.push(...routesFrom(learner, peer, 'gateway', reason));
     }
   }
@@ -121,19 +140,20 @@ export function routesLearnedByVpc(
   topology: Topology,
   vpcId: string,
   areaOfRegion: AreaOfRegion,
+  members: Memberships = membershipsOf(topology),
 ): CenRoute[] {
   const vpc = topology.vpcs.get(vpcId);
   const cen = vpc?.cenId ? topology.cens.get(vpc.cenId) : undefined;
   if (!vpc || !cen) return [];
   const learner: Learner = { kind: 'vpc', id: vpc.id };
   const here = vpcEndpoint(vpc, areaOfRegion);
-  const routes = ccnsOfCen(topology, cen.id).flatMap((ccn) => {
+  const routes = (members.ccnsByCen.get(cen.id) ?? []).flatMap((ccn) => {
     const reason = crossAreaReason(cen, here, ccnEndpoint(ccn));
-    return gatewaysOfCcn(topology, ccn.id).flatMap((gateway) =>
+    return (members.gatewaysByCcn.get(ccn.id) ?? []).flatMap((gateway) =>
       routesFrom(learner, gateway, 'gateway', reason),
     );
   });
-  for (const other of vpcsOfCen(topology, cen.id)) {
+  for (const other of members.vpcsByCen.get(cen.id) ?? []) {
     if (other.id === vpc.id) continue;
     const reason = crossAreaReason(cen, vpcEndpoint(other, areaOfRegion), here);
     routes.push(...routesFrom(learner, other, 'vpc', reason));
@@ -146,12 +166,13 @@ export function cenRouteTable(topology: Topology, cenId: string, areaOfRegion: A
   if (!topology.cens.has(cenId)) {
     throw new SagError('NOT_FOUND', `CEN ${cenId} not found`, { resourceType: 'cen', resourceId: cenId });
   }
-  const routes = vpcsOfCen(topology, cenId).flatMap((vpc) =>
-    routesLearnedByVpc(topology, vpc.id, areaOfRegion),
+  const members = membershipsOf(topology);
+  const routes = (members.vpcsByCen.get(cenId) ?? []).flatMap((vpc) =>
+    routesLearnedByVpc(topology, vpc.id, areaOfRegion, members),
   );
-  for (const ccn of ccnsOfCen(topology, cenId)) {
-    for (const gateway of gatewaysOfCcn(topology, ccn.id)) {
-      routes.push(...routesLearnedByGateway(topology, gateway.id, areaOfRegion));
+  for (const ccn of members.ccnsByCen.get(cenId) ?? []) {
+    for (const gateway of members.gatewaysByCcn.get(ccn.id) ?? []) {
+      routes.push(...routesLearnedByGateway(topology, gateway.id, areaOfRegion, members));
     }
   }
   return routes.sort(

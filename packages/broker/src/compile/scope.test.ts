@@ -82,13 +82,19 @@ describe('changeScope and gatewaysInScope', () => {
     expect(selected(before, [{ op: 'put', kind: 'vpc', value: moved }])).toEqual([...SIX, 'sag-z']);
   });
 
-  it('a name-only gateway change selects its CCN peers and nothing elsewhere', () => {
+  it('a gateway change that keeps its blocks and CCN (name, ports) selects that gateway alone', () => {
     const before = twoCcnTopology();
     const renamed = { ...before.gateways.get('sag-a2')!, name: 'A2 renamed' };
-    const chosen = selected(before, [{ op: 'put', kind: 'gateway', value: renamed }]);
-    expect(chosen).toContain('sag-a2');
-    expect(chosen).not.toContain('sag-z');
-    expect(chosen.every((id) => SIX.includes(id))).toBe(true);
+    expect(selected(before, [{ op: 'put', kind: 'gateway', value: renamed }])).toEqual(['sag-a2']);
+    const ports = { wan: [{ name: 'wan0', mode: 'dhcp' as const, priority: 2 }], lan: [] };
+    const reported = { ...before.gateways.get('sag-a2')!, ports };
+    expect(selected(before, [{ op: 'put', kind: 'gateway', value: reported }])).toEqual(['sag-a2']);
+  });
+
+  it('a gateway whose blocks change selects the gateways of its CEN', () => {
+    const before = twoCcnTopology();
+    const grown = { ...before.gateways.get('sag-a2')!, privateCidrs: ['192.168.77.0/24'] };
+    expect(selected(before, [{ op: 'put', kind: 'gateway', value: grown }])).toEqual(SIX);
   });
 
   it('moving a gateway to another CCN touches the CENs of the old and the new CCN', () => {

@@ -17,6 +17,10 @@ function add(set: Set<string>, id: string | null | undefined): void {
   if (id) set.add(id);
 }
 
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
+}
+
 /** The entity a change replaces (from `before`) and the one it writes (from the change), if any. */
 function valuesOf(before: Topology, change: Change): { kind: EntityKind; id: string; values: unknown[] } {
   const id = change.op === 'put' ? change.value.id : change.id;
@@ -28,10 +32,18 @@ function valuesOf(before: Topology, change: Change): { kind: EntityKind; id: str
 function touch(scope: ChangeScope, before: Topology, change: Change): void {
   const { kind, id, values } = valuesOf(before, change);
   switch (kind) {
-    case 'gateway':
+    case 'gateway': {
       scope.gatewayIds.add(id);
+      // Peers learn only a gateway's blocks, through its CCN: a change that keeps both (ports,
+      // ACL, name, lifecycle) reaches no other gateway's config.
+      const [old, next] = [before.gateways.get(id), change.op === 'put' ? change.value : undefined] as [
+        EntityKinds['gateway'] | undefined,
+        EntityKinds['gateway'] | undefined,
+      ];
+      if (old && next && old.ccnId === next.ccnId && sameList(old.privateCidrs, next.privateCidrs)) return;
       for (const value of values as EntityKinds['gateway'][]) add(scope.ccnIds, value.ccnId);
       return;
+    }
     case 'ccn':
       scope.ccnIds.add(id);
       for (const value of values as EntityKinds['ccn'][]) add(scope.cenIds, value.cenId);
