@@ -124,6 +124,33 @@ describe('compileEdgeConfig', () => {
     });
   });
 
+  it('keeps the first gateway (by id) of overlapping blocks, however the blocks nest', () => {
+    const topology = referenceTopology();
+    topology.gateways.clear();
+    const blocks: Record<string, string[]> = {
+      'sag-a': ['10.0.0.0/8'],
+      'sag-b': ['10.1.0.0/16'],
+      'sag-c': ['192.168.0.0/24', '10.2.0.0/16'],
+      'sag-d': ['172.16.0.0/16'],
+      'sag-e': ['172.16.255.0/24'],
+    };
+    for (const [id, privateCidrs] of Object.entries(blocks))
+      topology.gateways.set(id, gateway({ id, name: id, privateCidrs, ccnId: null }));
+    const keys = Object.fromEntries(Object.keys(blocks).map((id, i) => [id, `${String(i).repeat(43)}=`]));
+    const { config, omitted } = compileEdgeConfig(
+      topology,
+      shanghai,
+      SCENARIO_SETTINGS,
+      factsOf(topology, keys),
+    );
+    expect(config.edge?.peers.map((peer) => peer.gatewayId)).toEqual(['sag-a', 'sag-d']);
+    expect(omitted.map((o) => `${o.gatewayId}: ${o.reason}`)).toEqual([
+      'sag-b: its private block overlaps 10.0.0.0/8 of gateway sag-a on the same access point',
+      'sag-c: its private block overlaps 10.0.0.0/8 of gateway sag-a on the same access point',
+      'sag-e: its private block overlaps 172.16.0.0/16 of gateway sag-d on the same access point',
+    ]);
+  });
+
   it("lets each peer reach only what its gateway's own routes reach", () => {
     const topology = referenceTopology();
     topology.gateways.set(

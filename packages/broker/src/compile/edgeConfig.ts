@@ -1,6 +1,6 @@
 import type { EdgePeerConfig, EdgeSettings } from '@opensag/proto';
 import { type Block, blocksOverlap, parseBlock } from '../domain/cidr.js';
-import type { Topology } from '../domain/types.js';
+import type { Gateway, Topology } from '../domain/types.js';
 import { MAX_TUNNELS } from './gatewayConfig.js';
 import type { AccessPoint, CompileSettings, GatewayConfig, RouteEntry } from './types.js';
 
@@ -32,6 +32,37 @@ export function wireguardPortOf(accessPoint: AccessPoint): number {
   return Number(accessPoint.address.slice(accessPoint.address.lastIndexOf(':') + 1)) + 1;
 }
 
+/** A block of a gateway, where it starts and ends. */
+interface Claim {
+  block: Block;
+  gatewayId: string;
+}
+
+/**
+ * For each gateway, the other gateways' blocks that overlap one of its own, found by one sweep
+ * over the blocks sorted by start (overlaps are rare, so the open set stays small).
+ */
+function overlapsOf(claims: Claim[]): Map<string, Claim[]> {
+  const sorted = [...claims].sort((a, b) => a.block.first - b.block.first);
+  const overlaps = new Map<string, Claim[]>();
+  const note = (gatewayId: string, other: Claim) => {
+    const list = overlaps.get(gatewayId);
+    if (list) list.push(other);
+    else overlaps.set(gatewayId, [other]);
+  };
+  let open: Claim[] = [];
+  for (const claim of sorted) {
+    open = open.filter((o) => o.block.last >= claim.block.first);
+    for (const other of open) {
+      if (other.gatewayId === claim.gatewayId || !blocksOverlap(other.block, claim.block)) continue;
+      note(claim.gatewayId, other);
+      note(other.gatewayId, claim);
+    }
+    open.push(claim);
+  }
+  return overlaps;
+}
+
 /**
  * One peer per active gateway whose device reported a tunnel key. WireGuard gives a block to one
  * peer only, so a gateway whose blocks overlap an earlier one's (by id) or whose key repeats one
@@ -40,23 +71,33 @@ export function wireguardPortOf(accessPoint: AccessPoint): number {
 function peersOf(topology: Topology, facts: PeerFacts): { peers: EdgePeerConfig[]; omitted: PeerOmission[] } {
   const peers: EdgePeerConfig[] = [];
   const omitted: PeerOmission[] = [];
-  const claimed: { block: Block; gatewayId: string }[] = [];
-  const keys = new Map<string, string>();
+  const candidates: { gateway: Gateway; publicKey: string }[] = [];
   for (const gateway of [...topology.gateways.values()].sort(byId)) {
     if (gateway.lifecycle !== 'active' || !gateway.serialNumber || gateway.privateCidrs.length === 0)
       continue;
     const publicKey = facts.tunnelKeyOf(gateway.id);
-    if (!publicKey) {
-      omitted.push({ gatewayId: gateway.id, reason: 'its device has not reported a tunnel key yet' });
-      continue;
-    }
+    if (publicKey) candidates.push({ gateway, publicKey });
+    else omitted.push({ gatewayId: gateway.id, reason: 'its device has not reported a tunnel key yet' });
+  }
+  const overlaps = overlapsOf(
+    candidates.flatMap(({ gateway }) =>
+      gateway.privateCidrs.map((text) => ({
+        block: parseBlock(text, 'privateCidrs'),
+        gatewayId: gateway.id,
+      })),
+    ),
+  );
+  const accepted = new Set<string>();
+  const keys = new Map<string, string>();
+  for (const { gateway, publicKey } of candidates) {
     const sameKey = keys.get(publicKey);
     if (sameKey) {
       omitted.push({ gatewayId: gateway.id, reason: `its tunnel key is also the key of gateway ${sameKey}` });
       continue;
     }
-    const blocks = gateway.privateCidrs.map((text) => parseBlock(text, 'privateCidrs'));
-    const clash = claimed.find((owner) => blocks.some((block) => blocksOverlap(owner.block, block)));
+    const clash = (overlaps.get(gateway.id) ?? [])
+      .filter((other) => accepted.has(other.gatewayId))
+      .sort((a, b) => byId({ id: a.gatewayId }, { id: b.gatewayId }))[0];
     if (clash) {
       omitted.push({
         gatewayId: gateway.id,
@@ -65,7 +106,7 @@ function peersOf(topology: Topology, facts: PeerFacts): { peers: EdgePeerConfig[
       continue;
     }
     keys.set(publicKey, gateway.id);
-    for (const block of blocks) claimed.push({ block, gatewayId: gateway.id });
+    accepted.add(gateway.id);
     peers.push({
       gatewayId: gateway.id,
       publicKey,
@@ -74,6 +115,7 @@ function peersOf(topology: Topology, facts: PeerFacts): { peers: EdgePeerConfig[
       reachable: [...new Set(facts.routesOf(gateway.id).map((route) => route.destination))],
     });
   }
+  omitted.sort((a, b) => byId({ id: a.gatewayId }, { id: b.gatewayId }));
   return { peers, omitted };
 }
 
