@@ -67,6 +67,7 @@ describe('access points run by edge agents', () => {
     const gateway = activeGateway(first);
     first.recordTunnelKey('ap-edge-a', 'SAGEDGEA01', EDGE_KEY);
     first.recordTunnelKey(gateway.id, 'SAGHZ0001', GATEWAY_KEY);
+    first.flushTunnelKeys();
     const edgeRevision = first.configRecord('ap-edge-a')?.revision;
     const gatewayRevision = first.configRecord(gateway.id)?.revision;
     expect(first.gatewayConfig(gateway.id).config.tunnels[0].publicKey).toBe(EDGE_KEY);
@@ -109,6 +110,7 @@ describe('access points run by edge agents', () => {
     const cp = open(openSqliteStore(':memory:'));
     const gateway = activeGateway(cp);
     cp.recordTunnelKey(gateway.id, 'SAGHZ0001', GATEWAY_KEY);
+    cp.flushTunnelKeys();
     const reachable = () => cp.accessPointConfig('ap-edge-a').config.edge.peers[0]?.reachable;
     expect(reachable()).toEqual([]);
     const cen = cp.mutate<{ id: string }>('test', (t, ctx) => ops.createCen(t, ctx, { name: 'Main' })) as {
@@ -132,6 +134,20 @@ describe('access points run by edge agents', () => {
     );
     expect(cp.gatewayConfig(gateway.id).config.routes.map((r) => r.destination)).toEqual(['10.1.0.0/16']);
     expect(reachable()).toEqual(['10.1.0.0/16']);
+  });
+
+  it('compiles a burst of new tunnel keys into one new edge revision', () => {
+    const cp = open(openSqliteStore(':memory:'));
+    const gateway = activeGateway(cp);
+    const before = cp.configRecord('ap-edge-a')?.revision ?? 0;
+    cp.recordTunnelKey('ap-edge-a', 'SAGEDGEA01', EDGE_KEY);
+    cp.recordTunnelKey(gateway.id, 'SAGHZ0001', GATEWAY_KEY);
+    expect(cp.configRecord('ap-edge-a')?.revision).toBe(before);
+    cp.flushTunnelKeys();
+    expect(cp.configRecord('ap-edge-a')?.revision).toBe(before + 1);
+    expect(cp.gatewayConfig(gateway.id).config.tunnels[0].publicKey).toBe(EDGE_KEY);
+    cp.flushTunnelKeys(); // nothing new: nothing recompiled
+    expect(cp.configRecord('ap-edge-a')?.revision).toBe(before + 1);
   });
 
   it('names an access point no edge agent runs when its config is asked for', () => {

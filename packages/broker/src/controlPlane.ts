@@ -99,6 +99,8 @@ export interface ControlPlaneOptions {
   now?: () => Date;
   /** How long device state and device events may wait in memory before one batched write. */
   deviceWriteDelayMs?: number;
+  /** How long newly reported tunnel keys are gathered before one recompile (default 50 ms). */
+  tunnelKeyDelayMs?: number;
 }
 
 /** Called with every gateway config whose content changed, after it is durable. */
@@ -151,6 +153,10 @@ export class ControlPlane {
   private serialIndex: Map<string, string> | null = null;
   /** Gateways each edge-run access point leaves out of its peers, and why. */
   private readonly omittedPeers = new Map<string, PeerOmission[]>();
+  /** Tunnel keys recorded and not yet compiled in; `gateways`: an edge's key changed. */
+  private keysChanged: { gateways: boolean } | null = null;
+  private keyTimer: NodeJS.Timeout | null = null;
+  private readonly tunnelKeyDelayMs: number;
 
   constructor(options: ControlPlaneOptions) {
     this.store = options.store;
@@ -163,6 +169,7 @@ export class ControlPlane {
     this.log = options.log;
     this.metrics = options.metrics ?? createMetrics();
     this.now = options.now ?? (() => new Date());
+    this.tunnelKeyDelayMs = options.tunnelKeyDelayMs ?? 50;
     this.topology = this.store.loadTopology();
     this.configs = this.store.loadConfigs();
     this.devices = new DeviceStates(
@@ -377,16 +384,29 @@ export class ControlPlane {
     this.devices.record(deviceId, serialNumber, { tunnelPublicKey: publicKey }, [
       { action: 'device.tunnel-key', details: { publicKey, previous: known } },
     ]);
-    // Configs below are built on this key: it must be as durable as they are.
+    if (point) point.publicKey = publicKey;
+    this.log.info({ deviceId, serialNumber, publicKey }, 'device tunnel key recorded');
+    this.keysChanged = { gateways: (this.keysChanged?.gateways ?? false) || point !== undefined };
+    this.keyTimer ??= setTimeout(() => this.flushTunnelKeys(), this.tunnelKeyDelayMs);
+    this.keyTimer.unref?.();
+  }
+
+  /**
+   * Recompiles for the tunnel keys recorded since the last time. Batched: a fleet connecting with
+   * new keys costs one edge recompile per batch, not one per device.
+   */
+  flushTunnelKeys(): void {
+    if (this.keyTimer) clearTimeout(this.keyTimer);
+    this.keyTimer = null;
+    const changed = this.keysChanged;
+    this.keysChanged = null;
+    if (!changed) return;
+    // Configs below are built on these keys: they must be as durable as the configs.
     this.devices.flush();
     const at = this.now();
-    if (point) point.publicKey = publicKey;
-    const gateways = point ? this.recompile(this.topology.gateways.keys(), at) : [];
+    const gateways = changed.gateways ? this.recompile(this.topology.gateways.keys(), at) : [];
     const records = [...gateways, ...this.recompileEdges(at, gateways)];
-    this.log.info(
-      { deviceId, serialNumber, publicKey, newRevisions: records.length },
-      'device tunnel key recorded',
-    );
+    this.log.info({ newRevisions: records.length }, 'configs recompiled for new tunnel keys');
     this.publishConfigs(records);
   }
 
@@ -491,6 +511,7 @@ export class ControlPlane {
 
   /** Writes queued device state and events now (before the store closes, and in tests). */
   flushDeviceWrites(): void {
+    this.flushTunnelKeys();
     this.devices.flush();
   }
 

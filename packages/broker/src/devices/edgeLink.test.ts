@@ -93,6 +93,8 @@ describe('an access point run by an edge agent', () => {
     await hello(edgeClient, edge, 'edge', EDGE_A_KEY);
     await eventually(() => configs(edgeMessages).length > 0);
     const tunnels = () => t.controlPlane.gatewayConfig(device.gatewayId).config.tunnels;
+    // New keys are compiled in within a short batch.
+    await eventually(() => tunnels()[0]?.publicKey === EDGE_A_KEY);
     expect(tunnels()[0]).toMatchObject({ accessPoint: 'ap-edge-a', publicKey: EDGE_A_KEY });
     expect(t.controlPlane.accessPoint('ap-edge-a').omittedPeers).toEqual([
       { gatewayId: device.gatewayId, reason: 'its device has not reported a tunnel key yet' },
