@@ -91,7 +91,9 @@ const cp = new ControlPlane({
 });
 const startMs = performance.now() - started;
 const routes = cp.gatewayConfig('sag-000000').config.routes.length;
-console.log(`B2 fleet: ${N} gateways, ${topology.ccns.size} CCNs, ${topology.cens.size} CENs; ${routes} routes per gateway`);
+console.log(
+  `B2 fleet: ${N} gateways, ${topology.ccns.size} CCNs, ${topology.cens.size} CENs; ${routes} routes per gateway`,
+);
 console.log(`B2 start-up: every gateway compiled in ${startMs.toFixed(0)} ms`);
 
 const times = [];
