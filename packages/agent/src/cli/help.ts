@@ -8,6 +8,9 @@ Usage:
   sag-agent init   --serial SN --state-dir DIR [--force]   make the device identity (flashing)
   sag-agent run    --state-dir DIR --broker URL [options]   run the device agent
   sag-agent status --state-dir DIR [--json]                 what the device has applied
+  sag-agent simulate --count N --broker URL --state-dir DIR  N emulated gateways, for load tests
+  sag-agent simulate provision --count N --state-dir DIR --api URL --token T
+                                                            create, bind and activate their gateways
 
 Every command takes --help; sag-agent --version prints the version. Settings come from flags, then SAG_* environment variables, then a
 JSON config file (--config FILE or SAG_CONFIG).

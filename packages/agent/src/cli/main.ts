@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import { isAgentError } from '../errors.js';
 import { readAgentVersion } from '../session/hello.js';
+import {
+  PROVISION_OPTIONS,
+  provisionCommand,
+  SIMULATE_OPTIONS,
+  simulateCommand,
+} from '../simulate/command.js';
+import { PROVISION_HELP, SIMULATE_HELP } from '../simulate/help.js';
 import { initCommand, runCommand, statusCommand } from './commands.js';
 import { EXIT } from './exit.js';
 import { INIT_HELP, MAIN_HELP, RUN_HELP, STATUS_HELP } from './help.js';
@@ -50,11 +57,17 @@ const COMMANDS: Record<
     help: STATUS_HELP,
     run: statusCommand,
   },
+  simulate: { options: SIMULATE_OPTIONS, help: SIMULATE_HELP, run: simulateCommand },
+  'simulate provision': { options: PROVISION_OPTIONS, help: PROVISION_HELP, run: provisionCommand },
 };
 
 /** Runs `sag-agent <argv>` and returns the exit status. Never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...afterFirst] = argv;
+  // `simulate provision` is a command of its own under `simulate`.
+  const sub = first === 'simulate' && afterFirst[0] === 'provision';
+  const name = sub ? 'simulate provision' : first;
+  const rest = sub ? afterFirst.slice(1) : afterFirst;
   if (name === undefined) {
     io.stderr(MAIN_HELP);
     return EXIT.usage;
@@ -69,7 +82,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr(`sag-agent: unknown command "${name}"; commands: init, run, status (see sag-agent --help)\n`);
+    io.stderr(
+      `sag-agent: unknown command "${name}"; commands: init, run, status, simulate (see sag-agent --help)\n`,
+    );
     return EXIT.usage;
   }
   try {

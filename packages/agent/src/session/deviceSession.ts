@@ -69,6 +69,8 @@ export interface DeviceSessionOptions {
   onReport?: () => void;
   /** The broker asked for a reboot. */
   onReboot?: () => void;
+  /** Opens the MQTT client; the simulator's seam to pick a source address. MQTT.js `connect` by default. */
+  connect?: (brokerUrl: string, options: IClientOptions) => MqttClient;
 }
 
 export const SESSION_DEFAULTS = {
@@ -213,7 +215,7 @@ export class DeviceSession {
     const { serialNumber } = this;
     let client: MqttClient;
     try {
-      client = connect(this.options.brokerUrl, this.clientOptions());
+      client = (this.options.connect ?? connect)(this.options.brokerUrl, this.clientOptions());
     } catch (err) {
       // Nothing was opened; count it as a failed attempt rather than let a timer throw.
       this.connectionState.lastError = errorMessage(err);
