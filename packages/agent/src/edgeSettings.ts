@@ -20,6 +20,14 @@ const isTextList = (value: unknown) => Array.isArray(value) && value.every((v) =
 function shapeProblems(edge: Record<string, unknown>): string[] {
   const errors: string[] = [];
   if (typeof edge.listenPort !== 'number') errors.push('edge.listenPort: not a number');
+  if (edge.routeSets !== undefined) {
+    if (!Array.isArray(edge.routeSets)) errors.push('edge.routeSets: not a list');
+    else
+      edge.routeSets.forEach((set, i) => {
+        if (!isRecord(set) || typeof set.id !== 'string' || !isTextList(set.destinations))
+          errors.push(`edge.routeSets[${i}]: not {id, destinations: [text]}`);
+      });
+  }
   for (const [list, fields] of Object.entries(SHAPES)) {
     const entries = edge[list];
     if (!Array.isArray(entries)) {
@@ -37,8 +45,8 @@ function shapeProblems(edge: Record<string, unknown>): string[] {
         if (!ok) errors.push(`${at}.${field}: ${kind === 't' ? 'not text' : 'not a list of text'}`);
       }
       if (list === 'securityGroups') errors.push(...ruleShapeProblems(entry.rules, `${at}.rules`));
-      if (list === 'peers' && entry.reachable !== undefined && !isTextList(entry.reachable))
-        errors.push(`${at}.reachable: not a list of text`);
+      if (list === 'peers' && entry.routeSet !== undefined && typeof entry.routeSet !== 'string')
+        errors.push(`${at}.routeSet: not text`);
     });
   }
   return errors;

@@ -72,7 +72,7 @@ describe('access points run by edge agents', () => {
     const gatewayRevision = first.configRecord(gateway.id)?.revision;
     expect(first.gatewayConfig(gateway.id).config.tunnels[0].publicKey).toBe(EDGE_KEY);
     expect(first.accessPointConfig('ap-edge-a').config.edge.peers).toEqual([
-      { gatewayId: gateway.id, publicKey: GATEWAY_KEY, allowedIps: ['172.16.0.0/16'], reachable: [] },
+      { gatewayId: gateway.id, publicKey: GATEWAY_KEY, allowedIps: ['172.16.0.0/16'], routeSet: 'routes-1' },
     ]);
     first.flushDeviceWrites();
 
@@ -106,13 +106,16 @@ describe('access points run by edge agents', () => {
     expect(revision()).toBe(before + 1);
   });
 
-  it("follows a gateway's routes into its peer's reachable list in the same mutation", () => {
+  it("follows a gateway's routes into its peer's route set in the same mutation", () => {
     const cp = open(openSqliteStore(':memory:'));
     const gateway = activeGateway(cp);
     cp.recordTunnelKey(gateway.id, 'SAGHZ0001', GATEWAY_KEY);
     cp.flushTunnelKeys();
-    const reachable = () => cp.accessPointConfig('ap-edge-a').config.edge.peers[0]?.reachable;
-    expect(reachable()).toEqual([]);
+    const reachable = () => {
+      const { peers, routeSets } = cp.accessPointConfig('ap-edge-a').config.edge;
+      return routeSets?.find((set) => set.id === peers[0]?.routeSet)?.destinations;
+    };
+    expect(reachable()).toEqual(['172.16.0.0/16']);
     const cen = cp.mutate<{ id: string }>('test', (t, ctx) => ops.createCen(t, ctx, { name: 'Main' })) as {
       id: string;
     };
@@ -128,12 +131,12 @@ describe('access points run by edge agents', () => {
     cp.mutate('test', (t, ctx) =>
       ops.attachToCen(t, ctx, cen.id, { instanceType: 'ccn', instanceId: ccn.id }),
     );
-    expect(reachable()).toEqual([]);
+    expect(reachable()).toEqual(['172.16.0.0/16']);
     cp.mutate('test', (t, ctx) =>
       ops.setNetwork(t, ctx, gateway.id, { privateCidrs: ['172.16.0.0/16'], ccnId: ccn.id }),
     );
     expect(cp.gatewayConfig(gateway.id).config.routes.map((r) => r.destination)).toEqual(['10.1.0.0/16']);
-    expect(reachable()).toEqual(['10.1.0.0/16']);
+    expect(reachable()).toEqual(['10.1.0.0/16', '172.16.0.0/16']);
   });
 
   it('compiles a burst of new tunnel keys into one new edge revision', () => {

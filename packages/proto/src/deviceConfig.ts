@@ -38,10 +38,17 @@ export interface EdgePeerConfig {
   /** The branch private blocks; replies to them go back into this gateway's tunnel. */
   allowedIps: string[];
   /**
-   * The destinations the gateway's active routes allow; the edge drops anything else arriving
-   * from its tunnel. Absent (a config from before this field) means no such filter.
+   * The route set (EdgeSettings.routeSets) of the destinations the gateway's active routes allow;
+   * the edge drops anything else arriving from its tunnel. Absent (a config from before this
+   * field) means no such filter.
    */
-  reachable?: string[];
+  routeSet?: string;
+}
+
+/** Destinations shared by every gateway whose routes are the same, listed once. */
+export interface EdgeRouteSetConfig {
+  id: string;
+  destinations: string[];
 }
 
 export interface EdgeVpcConfig {
@@ -86,4 +93,6 @@ export interface EdgeSettings {
   vpcs: EdgeVpcConfig[];
   instances: EdgeInstanceConfig[];
   securityGroups: EdgeSecurityGroupConfig[];
+  /** What the peers may reach; absent in a config from before route sets. */
+  routeSets?: EdgeRouteSetConfig[];
 }

@@ -21,6 +21,7 @@ export {
 export type {
   EdgeInstanceConfig,
   EdgePeerConfig,
+  EdgeRouteSetConfig,
   EdgeSecurityGroupConfig,
   EdgeSecurityGroupRuleConfig,
   EdgeSettings,

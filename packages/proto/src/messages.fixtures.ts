@@ -186,7 +186,7 @@ export const edgeConfig: Sample<DesiredConfig> = {
         gatewayId: 'sag-8f2',
         publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=',
         allowedIps: ['172.16.0.0/16'],
-        reachable: ['10.1.0.0/16', '172.17.0.0/16'],
+        routeSet: 'routes-1',
       },
     ],
     vpcs: [{ vpcId: 'vpc-sh1', cidrBlocks: ['10.1.0.0/16'] }],
@@ -207,6 +207,7 @@ export const edgeConfig: Sample<DesiredConfig> = {
         ],
       },
     ],
+    routeSets: [{ id: 'routes-1', destinations: ['10.1.0.0/16', '172.17.0.0/16'] }],
   },
 };
 

@@ -68,8 +68,9 @@ function edgeSettings(edge: EdgeSettingsMessage): EdgeSettings {
       gatewayId: p.gatewayId,
       publicKey: p.publicKey,
       allowedIps: [...p.allowedIps],
-      reachable: [...p.reachable],
+      ...(p.routeSet !== '' ? { routeSet: p.routeSet } : {}),
     })),
+    routeSets: edge.routeSets.map((set) => ({ id: set.id, destinations: [...set.destinations] })),
     vpcs: edge.vpcs.map((v) => ({ vpcId: v.vpcId, cidrBlocks: [...v.cidrBlocks] })),
     instances: edge.instances.map((i) => ({
       instanceId: i.instanceId,

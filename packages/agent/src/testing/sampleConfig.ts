@@ -73,9 +73,10 @@ export function sampleEdgeConfig(overrides: Partial<DeviceConfig> = {}): DeviceC
           gatewayId: 'sag-1a9',
           publicKey: GATEWAY_KEY,
           allowedIps: ['172.16.0.0/16'],
-          reachable: ['10.1.0.0/16', '10.2.0.0/16'],
+          routeSet: 'routes-1',
         },
       ],
+      routeSets: [{ id: 'routes-1', destinations: ['10.1.0.0/16', '10.2.0.0/16'] }],
       vpcs: [
         { vpcId: 'vpc-sh', cidrBlocks: ['10.1.0.0/16'] },
         { vpcId: 'vpc-bj', cidrBlocks: ['10.2.0.0/16'] },

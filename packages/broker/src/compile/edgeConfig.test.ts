@@ -50,14 +50,18 @@ describe('compileEdgeConfig', () => {
           gatewayId: 'sag-hz',
           publicKey: KEYS['sag-hz'],
           allowedIps: ['172.16.0.0/16'],
-          reachable: ['10.1.0.0/16', '10.2.0.0/16', '172.17.0.0/16'],
+          routeSet: 'routes-1',
         },
         {
           gatewayId: 'sag-nb',
           publicKey: KEYS['sag-nb'],
           allowedIps: ['172.17.0.0/16'],
-          reachable: ['10.1.0.0/16', '10.2.0.0/16', '172.16.0.0/16'],
+          routeSet: 'routes-1',
         },
+      ],
+      routeSets: [
+        // Both learn the other's block and the VPCs: with their own blocks, one shared set.
+        { id: 'routes-1', destinations: ['10.1.0.0/16', '10.2.0.0/16', '172.16.0.0/16', '172.17.0.0/16'] },
       ],
       vpcs: [
         { vpcId: 'vpc-bj', cidrBlocks: ['10.2.0.0/16'] },
@@ -162,8 +166,15 @@ describe('compileEdgeConfig', () => {
       'sag-wz': 'd3otYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=',
     };
     const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, factsOf(topology, keys));
-    // In no CCN: a tunnel, but nowhere to go through it.
-    expect(config.edge?.peers.find((peer) => peer.gatewayId === 'sag-wz')?.reachable).toEqual([]);
+    // In no CCN: a tunnel, but nowhere to go through it but back to its own block.
+    const set = config.edge?.peers.find((peer) => peer.gatewayId === 'sag-wz')?.routeSet;
+    expect(config.edge?.routeSets?.find((entry) => entry.id === set)?.destinations).toEqual([
+      '172.20.0.0/16',
+    ]);
+    // Hangzhou and Ningbo, in one CEN, share a set; Wenzhou has its own.
+    const setOf = (id: string) => config.edge?.peers.find((peer) => peer.gatewayId === id)?.routeSet;
+    expect(setOf('sag-hz')).toBe(setOf('sag-nb'));
+    expect(config.edge?.routeSets).toHaveLength(2);
   });
 
   it('leaves out gateways that are not active and serves no gateway past the first two access points', () => {

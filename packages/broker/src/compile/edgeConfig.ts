@@ -1,7 +1,8 @@
-import type { EdgePeerConfig, EdgeSettings } from '@opensag/proto';
+import type { EdgePeerConfig, EdgeRouteSetConfig, EdgeSettings } from '@opensag/proto';
 import { type Block, blocksOverlap, parseBlock } from '../domain/cidr.js';
 import type { Gateway, Topology } from '../domain/types.js';
 import { MAX_TUNNELS } from './gatewayConfig.js';
+import { sortedByDestination } from './routes.js';
 import type { AccessPoint, CompileSettings, GatewayConfig, RouteEntry } from './types.js';
 
 /** A gateway left off an access point's peers, and why, in words an operator can act on. */
@@ -68,8 +69,12 @@ function overlapsOf(claims: Claim[]): Map<string, Claim[]> {
  * peer only, so a gateway whose blocks overlap an earlier one's (by id) or whose key repeats one
  * is left out and named, rather than letting it steal the other branch's replies.
  */
-function peersOf(topology: Topology, facts: PeerFacts): { peers: EdgePeerConfig[]; omitted: PeerOmission[] } {
+function peersOf(
+  topology: Topology,
+  facts: PeerFacts,
+): { peers: EdgePeerConfig[]; omitted: PeerOmission[]; routeSets: EdgeRouteSetConfig[] } {
   const peers: EdgePeerConfig[] = [];
+  const routeSets = routeSetsOf();
   const omitted: PeerOmission[] = [];
   const candidates: { gateway: Gateway; publicKey: string }[] = [];
   for (const gateway of [...topology.gateways.values()].sort(byId)) {
@@ -112,17 +117,49 @@ function peersOf(topology: Topology, facts: PeerFacts): { peers: EdgePeerConfig[
       publicKey,
       allowedIps: [...gateway.privateCidrs],
       // All the edge lets in from its tunnel: where the gateway's own routes go.
-      reachable: [...new Set(facts.routesOf(gateway.id).map((route) => route.destination))],
+      routeSet: routeSets.idOf([
+        ...facts.routesOf(gateway.id).map((route) => route.destination),
+        ...gateway.privateCidrs,
+      ]),
     });
   }
   omitted.sort((a, b) => byId({ id: a.gatewayId }, { id: b.gatewayId }));
-  return { peers, omitted };
+  return { peers, omitted, routeSets: routeSets.list };
 }
 
-function settingsOf(topology: Topology, accessPoint: AccessPoint, peers: EdgePeerConfig[]): EdgeSettings {
+/** Route sets: gateways that reach the same destinations share one entry; a peer costs an id. */
+function routeSetsOf() {
+  const byKey = new Map<string, EdgeRouteSetConfig>();
+  return {
+    list: [] as EdgeRouteSetConfig[],
+    /**
+     * The gateway's routes together with its own blocks (which only lead back to it), so that all
+     * members of one CEN, who learn each other's blocks, share a single set.
+     */
+    idOf(reachable: readonly string[]): string {
+      const destinations = sortedByDestination([...new Set(reachable)], (destination) => destination);
+      const key = destinations.join(' ');
+      let set = byKey.get(key);
+      if (!set) {
+        set = { id: `routes-${byKey.size + 1}`, destinations };
+        byKey.set(key, set);
+        this.list.push(set);
+      }
+      return set.id;
+    },
+  };
+}
+
+function settingsOf(
+  topology: Topology,
+  accessPoint: AccessPoint,
+  peers: EdgePeerConfig[],
+  routeSets: EdgeRouteSetConfig[],
+): EdgeSettings {
   return {
     listenPort: wireguardPortOf(accessPoint),
     peers,
+    routeSets,
     vpcs: [...topology.vpcs.values()]
       .sort(byId)
       .map((vpc) => ({ vpcId: vpc.id, cidrBlocks: [...vpc.cidrBlocks] })),
@@ -160,7 +197,9 @@ export function compileEdgeConfig(
   facts: PeerFacts,
 ): CompiledEdge {
   const serves = settings.accessPoints.slice(0, MAX_TUNNELS).some((point) => point.id === accessPoint.id);
-  const { peers, omitted } = serves ? peersOf(topology, facts) : { peers: [], omitted: [] };
+  const { peers, omitted, routeSets } = serves
+    ? peersOf(topology, facts)
+    : { peers: [], omitted: [], routeSets: [] };
   return {
     config: {
       gatewayId: accessPoint.id,
@@ -172,7 +211,7 @@ export function compileEdgeConfig(
       routes: [],
       aclRules: [],
       aclId: null,
-      edge: settingsOf(topology, accessPoint, peers),
+      edge: settingsOf(topology, accessPoint, peers, routeSets),
     },
     omitted,
   };

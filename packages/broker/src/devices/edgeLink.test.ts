@@ -106,7 +106,12 @@ describe('an access point run by an edge agent', () => {
       configs(edgeMessages).find((config) => (config.edge?.peers.length ?? 0) > 0),
     );
     expect(withPeer.edge?.peers).toEqual([
-      { gatewayId: device.gatewayId, publicKey: GATEWAY_KEY, allowedIps: ['172.16.0.0/16'], reachable: [] },
+      {
+        gatewayId: device.gatewayId,
+        publicKey: GATEWAY_KEY,
+        allowedIps: ['172.16.0.0/16'],
+        routeSet: 'routes-1',
+      },
     ]);
     const revision = t.controlPlane.configRecord(device.gatewayId)?.revision;
     // The same key again (a reconnect) changes nothing anywhere.

@@ -44,7 +44,17 @@ function blocks(list: readonly string[], field: string, errors: string[]): Ipv4B
   return parsed;
 }
 
-function validatePeers(config: Pick<EdgeSettings, 'peers'>, errors: string[]): void {
+function validateRouteSets(config: Pick<EdgeSettings, 'routeSets'>, errors: string[]): void {
+  const ids = new Set<string>();
+  (config.routeSets ?? []).forEach((set, index) => {
+    const field = `routeSets[${index}] (${set.id})`;
+    if (ids.has(set.id)) errors.push(`${field}.id is listed twice`);
+    ids.add(set.id);
+    blocks(set.destinations, `${field}.destinations`, errors);
+  });
+}
+
+function validatePeers(config: Pick<EdgeSettings, 'peers' | 'routeSets'>, errors: string[]): void {
   const owners: { block: Ipv4Block; gatewayId: string }[] = [];
   const keys = new Map<string, string>();
   config.peers.forEach((peer, index) => {
@@ -53,7 +63,8 @@ function validatePeers(config: Pick<EdgeSettings, 'peers'>, errors: string[]): v
     const other = keys.get(peer.publicKey);
     if (other) errors.push(`${field}.publicKey is also the key of gateway ${other}`);
     keys.set(peer.publicKey, peer.gatewayId);
-    if (peer.reachable) blocks(peer.reachable, `${field}.reachable`, errors);
+    if (peer.routeSet !== undefined && !config.routeSets?.some((set) => set.id === peer.routeSet))
+      errors.push(`${field}.routeSet ${peer.routeSet} is not in routeSets`);
     for (const block of blocks(peer.allowedIps, `${field}.allowedIps`, errors)) {
       // WireGuard hands a block to one peer only; an overlap would steal another branch's replies.
       const clash = owners.find((owner) => blocksOverlap(owner.block, block));
@@ -134,6 +145,7 @@ function validateEdge(config: EdgeSettings | EdgeConfig, withInterfaces: boolean
   const errors: string[] = [];
   if (!Number.isInteger(config.listenPort) || config.listenPort < 1 || config.listenPort > 65535)
     errors.push(`listenPort ${config.listenPort} is not a port from 1 to 65535`);
+  validateRouteSets(config, errors);
   validatePeers(config, errors);
   config.vpcs.forEach((vpc, index) => {
     const field = `vpcs[${index}] (vpc ${vpc.vpcId})`;

@@ -250,14 +250,18 @@ describe('security groups in nftables', () => {
           gatewayId: 'sag-hz',
           publicKey: `${'A'.repeat(43)}=`,
           allowedIps: ['172.16.0.0/16'],
-          reachable: ['10.1.0.0/16'],
+          routeSet: 'routes-1',
         },
         {
           gatewayId: 'sag-wz',
           publicKey: `${'C'.repeat(43)}=`,
           allowedIps: ['172.20.0.0/16'],
-          reachable: [],
+          routeSet: 'routes-2',
         },
+      ],
+      routeSets: [
+        { id: 'routes-1', destinations: ['10.1.0.0/16'] },
+        { id: 'routes-2', destinations: [] },
       ],
       securityGroups: [{ id: 'sg-web', rules: [] }],
       instances: [],
@@ -270,7 +274,7 @@ describe('security groups in nftables', () => {
     expect(from('172.20.0.10', '10.1.0.10')).toBe('drop');
     // Replies from a VPC come in on its link, not the tunnel.
     expect(from('10.2.0.10', '172.16.0.10', 'vpc0')).toBe('accept');
-    expect(text).toContain('iifname "sag-edge0" ip saddr 172.16.0.0/16 jump peer_0');
+    expect(text).toContain('iifname "sag-edge0" ip saddr 172.16.0.0/16 jump routes_0');
     expect(text).toContain('ip daddr 10.1.0.0/16 return');
     // A config from before the field: no filter for that peer.
     const legacy = renderSecurityGroups(

@@ -136,23 +136,24 @@ function instanceChains(config: EdgeConfig, instance: EdgeInstance, index: numbe
  * branch that routes more into its tunnel than its config says gets it dropped here.
  */
 function peerChains(config: EdgeConfig): { jumps: NftRule[]; chains: NftChain[] } {
-  const peers = config.peers
-    .filter((peer) => peer.reachable !== undefined)
-    .sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : 1));
-  const jumps = peers.map(
-    (peer, index): NftRule => ({
-      match: { iifname: EDGE_INTERFACE, saddr: peer.allowedIps },
-      verdict: { jump: `peer_${index}` },
-      comment: `gateway ${peer.gatewayId} routes`,
-    }),
-  );
-  const chains = peers.map((peer, index) => {
-    const reachable = peer.reachable ?? [];
-    const rules: NftRule[] = reachable.length
-      ? [{ match: { daddr: reachable }, verdict: 'return', comment: `gateway ${peer.gatewayId} reaches` }]
+  const sets = config.routeSets ?? [];
+  const chainOf = new Map(sets.map((set, index) => [set.id, `routes_${index}`]));
+  const jumps = config.peers
+    .filter((peer) => peer.routeSet !== undefined && chainOf.has(peer.routeSet))
+    .sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : 1))
+    .map(
+      (peer): NftRule => ({
+        match: { iifname: EDGE_INTERFACE, saddr: peer.allowedIps },
+        verdict: { jump: chainOf.get(peer.routeSet as string) as string },
+        comment: `gateway ${peer.gatewayId} routes`,
+      }),
+    );
+  const chains = sets.map((set, index): NftChain => {
+    const rules: NftRule[] = set.destinations.length
+      ? [{ match: { daddr: set.destinations }, verdict: 'return', comment: `route set ${set.id}` }]
       : [];
-    rules.push({ match: {}, verdict: 'drop', comment: `gateway ${peer.gatewayId} has no route there` });
-    return { name: `peer_${index}`, rules };
+    rules.push({ match: {}, verdict: 'drop', comment: `no route of set ${set.id} goes there` });
+    return { name: `routes_${index}`, rules };
   });
   return { jumps, chains };
 }

@@ -71,6 +71,7 @@ export function resolveEdge(settings: EdgeSettings, links: readonly InstalledLin
       vpcs,
       instances: structuredClone(settings.instances.filter((instance) => !left.has(instance.instanceId))),
       securityGroups: structuredClone(settings.securityGroups),
+      ...(settings.routeSets ? { routeSets: structuredClone(settings.routeSets) } : {}),
     },
     unreached,
   };

@@ -39,6 +39,11 @@ export const EdgeSettings = Type.Object({
       gatewayId: Type.String(),
       publicKey: Type.String(),
       allowedIps: Type.Array(Type.String()),
+      routeSet: Type.Optional(
+        Type.String({
+          description: "routeSets entry of what the gateway's routes reach; the rest is dropped",
+        }),
+      ),
     }),
   ),
   vpcs: Type.Array(Type.Object({ vpcId: Type.String(), cidrBlocks: Type.Array(Type.String()) })),
@@ -50,6 +55,11 @@ export const EdgeSettings = Type.Object({
     }),
   ),
   securityGroups: Type.Array(Type.Object({ id: Type.String(), rules: Type.Array(SecurityGroupRule) })),
+  routeSets: Type.Optional(
+    Type.Array(Type.Object({ id: Type.String(), destinations: Type.Array(Type.String()) }), {
+      description: 'Destinations shared by gateways whose routes are the same',
+    }),
+  ),
 });
 
 export const AccessPointConfigView = Type.Object({
