@@ -2,7 +2,7 @@ import { inEvaluationOrder } from '@opensag/proto';
 import { areaOfRegion as catalogueAreaOfRegion } from '../domain/catalogue.js';
 import type { Gateway, Topology } from '../domain/types.js';
 import { SagError } from '../errors.js';
-import { compareDestinations, type Memberships, membershipsOf, routesLearnedByGateway } from './routes.js';
+import { type Memberships, membershipsOf, routesLearnedByGateway, sortedByDestination } from './routes.js';
 import type { AccessPoint, CompileSettings, GatewayConfig, RouteEntry, TunnelConfig } from './types.js';
 
 /** A device keeps one active and at most one standby tunnel (SPEC §5 "Tunnel keepalive"). */
@@ -24,7 +24,12 @@ function routesFor(
   members: Memberships | undefined,
 ): RouteEntry[] {
   const areaOfRegion = settings.areaOfRegion ?? catalogueAreaOfRegion;
-  return routesLearnedByGateway(topology, gateway.id, areaOfRegion, members ?? membershipsOf(topology))
+  const routes = routesLearnedByGateway(
+    topology,
+    gateway.id,
+    areaOfRegion,
+    members ?? membershipsOf(topology),
+  )
     .filter((route) => route.state === 'active')
     .map(
       (route): RouteEntry => ({
@@ -33,12 +38,13 @@ function routesFor(
         sourceResourceId: route.sourceResourceId,
         sourceKind: route.sourceKind,
       }),
-    )
-    .sort(
-      (a, b) =>
-        compareDestinations(a.destination, b.destination) ||
-        (a.sourceResourceId < b.sourceResourceId ? -1 : a.sourceResourceId > b.sourceResourceId ? 1 : 0),
     );
+  return sortedByDestination(
+    routes,
+    (route) => route.destination,
+    (a, b) =>
+      a.sourceResourceId < b.sourceResourceId ? -1 : a.sourceResourceId > b.sourceResourceId ? 1 : 0,
+  );
 }
 
 /**

@@ -194,6 +194,23 @@ function cidrKey(cidr: string): [number, number] | undefined {
   return [((a << 24) >>> 0) + (b << 16) + (c << 8) + d, prefix];
 }
 
+/**
+ * `items` ordered by destination as compareDestinations orders them, then by `tie`; each
+ * destination is parsed once rather than at every comparison (route lists run to thousands).
+ */
+export function sortedByDestination<T>(
+  items: readonly T[],
+  destinationOf: (item: T) => string,
+  tie: (a: T, b: T) => number = () => 0,
+): T[] {
+  const keyed = items.map((item) => ({ item, text: destinationOf(item), key: cidrKey(destinationOf(item)) }));
+  keyed.sort((a, b) => {
+    if (!a.key || !b.key) return compareText(a.text, b.text) || tie(a.item, b.item);
+    return a.key[0] - b.key[0] || a.key[1] - b.key[1] || compareText(a.text, b.text) || tie(a.item, b.item);
+  });
+  return keyed.map(({ item }) => item);
+}
+
 /** Orders CIDR blocks by address, then prefix length, so 9.0.0.0/8 sorts before 10.0.0.0/8. */
 export function compareDestinations(a: string, b: string): number {
   const keyA = cidrKey(a);
