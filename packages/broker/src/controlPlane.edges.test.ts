@@ -139,6 +139,33 @@ describe('access points run by edge agents', () => {
     expect(reachable()).toEqual(['10.1.0.0/16', '172.16.0.0/16']);
   });
 
+  it('leaves edge configs as a fresh compile would have them after mutations it skips and ones it does not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opensag-edges-'));
+    dirs.push(dir);
+    const file = join(dir, 'opensag.db');
+    const cp = open(openSqliteStore(file));
+    const gateway = activeGateway(cp);
+    cp.recordTunnelKey(gateway.id, 'SAGHZ0001', GATEWAY_KEY);
+    cp.flushTunnelKeys();
+    const ccn = cp.mutate<{ id: string }>('test', (t, ctx) =>
+      ops.createCcn(t, ctx, { name: 'Branches', area: 'china-mainland' }),
+    ) as { id: string };
+    const ports = { wan: [{ name: 'wan0', mode: 'dhcp' as const, priority: 2 }], lan: [] };
+    cp.mutate('test', (t, ctx) => ops.setPorts(t, ctx, gateway.id, ports)); // skipped: ports only
+    cp.mutate('test', (t, ctx) =>
+      ops.setNetwork(t, ctx, gateway.id, { privateCidrs: ['172.18.0.0/16'], ccnId: ccn.id }),
+    );
+    const vpc = cp.mutate<Vpc>('test', (t, ctx) =>
+      ops.createVpc(t, ctx, { name: 'Shanghai VPC', region: 'cn-shanghai', cidrBlocks: ['10.1.0.0/16'] }),
+    ) as Vpc;
+    cp.mutate('test', (t, ctx) => ops.setPorts(t, ctx, gateway.id, { ...ports, lan: [] }));
+    cp.flushDeviceWrites();
+    const fresh = open(openSqliteStore(file));
+    expect(fresh.configRecord('ap-edge-a')?.hash).toBe(cp.configRecord('ap-edge-a')?.hash);
+    expect(cp.accessPointConfig('ap-edge-a').config.edge.peers[0].allowedIps).toEqual(['172.18.0.0/16']);
+    expect(cp.accessPointConfig('ap-edge-a').config.edge.vpcs.map((v) => v.vpcId)).toEqual([vpc.id]);
+  });
+
   it('compiles a burst of new tunnel keys into one new edge revision', () => {
     const cp = open(openSqliteStore(':memory:'));
     const gateway = activeGateway(cp);

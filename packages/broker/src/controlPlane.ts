@@ -254,7 +254,8 @@ export class ControlPlane {
       // Every access point guards every VPC and security group, so each mutation revisits them (a
       // few configs; only those whose content changed get a new revision).
       const gateways = this.recompile(gatewayIds, at);
-      configs = [...gateways, ...this.recompileEdges(at, gateways)];
+      const edges = this.reachesEdges(before, gateways) ? this.recompileEdges(at, gateways) : [];
+      configs = [...gateways, ...edges];
       this.store.commit({ changeset, actor, at, configs, removedConfigs });
     } catch (err) {
       // The store refused the write: put memory back exactly as it was so both agree.
@@ -330,6 +331,34 @@ export class ControlPlane {
   /** The access points run by edge agents, which get configs of their own. */
   private edgeAccessPoints(): AccessPoint[] {
     return this.compileSettings.accessPoints.filter((point) => point.serialNumber !== undefined);
+  }
+
+  /**
+   * Whether a mutation can change an edge's config, which holds VPCs, instances, security groups
+   * and, per peer, a gateway's lifecycle, serial, blocks and routes. Anything else (ports, ACLs,
+   * names, a route-less change) leaves every edge as it is, and skipping them keeps such mutations
+   * from recompiling thousands of peers.
+   */
+  private reachesEdges(
+    before: readonly { kind: EntityKind; id: string; value: unknown }[],
+    gateways: readonly CompiledConfigRecord[],
+  ): boolean {
+    if (this.edgeAccessPoints().length === 0) return false;
+    for (const { kind, id, value } of before) {
+      if (kind === 'vpc' || kind === 'instance' || kind === 'securityGroup') return true;
+      if (kind !== 'gateway') continue;
+      const old = value as Gateway | null;
+      const now = this.topology.gateways.get(id);
+      if (!old || !now) return true;
+      if (old.lifecycle !== now.lifecycle || old.serialNumber !== now.serialNumber) return true;
+      if (old.privateCidrs.join(' ') !== now.privateCidrs.join(' ')) return true;
+    }
+    return gateways.some((record) => {
+      const previous = this.configs.get(record.gatewayId)?.config as GatewayConfig | undefined;
+      const routes = (config: GatewayConfig | undefined) =>
+        config?.routes.map((route) => route.destination).join(' ') ?? '';
+      return routes(previous) !== routes(record.config as GatewayConfig);
+    });
   }
 
   /** `fresh`: gateway configs compiled in the same step, not yet in `configs`. */
