@@ -151,6 +151,8 @@ export class ControlPlane {
   private readonly commitListeners: CommitListener[] = [];
   /** serial number → gateway id; rebuilt after a mutation touches gateways. */
   private serialIndex: Map<string, string> | null = null;
+  /** The access points run by edge agents (the same objects as in compileSettings). */
+  private readonly edges: AccessPoint[];
   /** Gateways each edge-run access point leaves out of its peers, and why. */
   private readonly omittedPeers = new Map<string, PeerOmission[]>();
   /** Tunnel keys recorded and not yet compiled in; `gateways`: an edge's key changed. */
@@ -166,6 +168,7 @@ export class ControlPlane {
       ...options.compile,
       accessPoints: options.compile.accessPoints.map((point) => ({ ...point })),
     };
+    this.edges = this.compileSettings.accessPoints.filter((point) => point.serialNumber !== undefined);
     this.log = options.log;
     this.metrics = options.metrics ?? createMetrics();
     this.now = options.now ?? (() => new Date());
@@ -179,7 +182,7 @@ export class ControlPlane {
       this.now,
       options.deviceWriteDelayMs,
     );
-    for (const point of this.edgeAccessPoints()) {
+    for (const point of this.edges) {
       const reported = this.devices.get(point.id)?.tunnelPublicKey;
       if (reported) point.publicKey = reported;
     }
@@ -328,11 +331,6 @@ export class ControlPlane {
     return records;
   }
 
-  /** The access points run by edge agents, which get configs of their own. */
-  private edgeAccessPoints(): AccessPoint[] {
-    return this.compileSettings.accessPoints.filter((point) => point.serialNumber !== undefined);
-  }
-
   /**
    * Whether a mutation can change an edge's config, which holds VPCs, instances, security groups
    * and, per peer, a gateway's lifecycle, serial, blocks and routes. Anything else (ports, ACLs,
@@ -343,7 +341,7 @@ export class ControlPlane {
     before: readonly { kind: EntityKind; id: string; value: unknown }[],
     gateways: readonly CompiledConfigRecord[],
   ): boolean {
-    if (this.edgeAccessPoints().length === 0) return false;
+    if (this.edges.length === 0) return false;
     for (const { kind, id, value } of before) {
       if (kind === 'vpc' || kind === 'instance' || kind === 'securityGroup') return true;
       if (kind !== 'gateway') continue;
@@ -372,7 +370,7 @@ export class ControlPlane {
         return (record?.config as GatewayConfig | undefined)?.routes ?? [];
       },
     };
-    for (const point of this.edgeAccessPoints()) {
+    for (const point of this.edges) {
       const { config, omitted } = compileEdgeConfig(this.topology, point, this.compileSettings, facts);
       this.omittedPeers.set(point.id, omitted);
       const record = nextConfigRecord(this.configs.get(point.id), config, at);
@@ -392,12 +390,12 @@ export class ControlPlane {
 
   /** The access point run by the edge agent with this serial number, if any. */
   accessPointBySerial(serialNumber: string): AccessPoint | undefined {
-    return this.edgeAccessPoints().find((point) => point.serialNumber === serialNumber);
+    return this.edges.find((point) => point.serialNumber === serialNumber);
   }
 
   /** The access point with this id when an edge agent runs it (and so has a device state). */
   edgeAccessPoint(id: string): AccessPoint | undefined {
-    return this.edgeAccessPoints().find((point) => point.id === id);
+    return this.edges.find((point) => point.id === id);
   }
 
   /**

@@ -175,9 +175,10 @@ export function cenRouteTable(topology: Topology, cenId: string, areaOfRegion: A
       routes.push(...routesLearnedByGateway(topology, gateway.id, areaOfRegion, members));
     }
   }
-  return routes.sort(
+  return sortedByDestination(
+    routes,
+    (route) => route.destination,
     (a, b) =>
-      compareDestinations(a.destination, b.destination) ||
       compareText(a.learnerResourceId, b.learnerResourceId) ||
       compareText(a.sourceResourceId, b.sourceResourceId),
   );
@@ -187,11 +188,23 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function cidrKey(cidr: string): [number, number] | undefined {
-  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!match) return undefined;
+/** A destination with its parsed address and prefix (undefined when it is no IPv4 CIDR). */
+interface KeyedDestination {
+  text: string;
+  key: [number, number] | undefined;
+}
+
+function keyed(text: string): KeyedDestination {
+  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(text);
+  if (!match) return { text, key: undefined };
   const [a, b, c, d, prefix] = match.slice(1).map(Number);
-  return [((a << 24) >>> 0) + (b << 16) + (c << 8) + d, prefix];
+  return { text, key: [((a << 24) >>> 0) + (b << 16) + (c << 8) + d, prefix] };
+}
+
+/** By address, then prefix length, so 9.0.0.0/8 sorts before 10.0.0.0/8; text when unparsable. */
+function compareKeyed(a: KeyedDestination, b: KeyedDestination): number {
+  if (!a.key || !b.key) return compareText(a.text, b.text);
+  return a.key[0] - b.key[0] || a.key[1] - b.key[1] || compareText(a.text, b.text);
 }
 
 /**
@@ -203,18 +216,13 @@ export function sortedByDestination<T>(
   destinationOf: (item: T) => string,
   tie: (a: T, b: T) => number = () => 0,
 ): T[] {
-  const keyed = items.map((item) => ({ item, text: destinationOf(item), key: cidrKey(destinationOf(item)) }));
-  keyed.sort((a, b) => {
-    if (!a.key || !b.key) return compareText(a.text, b.text) || tie(a.item, b.item);
-    return a.key[0] - b.key[0] || a.key[1] - b.key[1] || compareText(a.text, b.text) || tie(a.item, b.item);
-  });
-  return keyed.map(({ item }) => item);
+  return items
+    .map((item) => ({ item, destination: keyed(destinationOf(item)) }))
+    .sort((a, b) => compareKeyed(a.destination, b.destination) || tie(a.item, b.item))
+    .map(({ item }) => item);
 }
 
 /** Orders CIDR blocks by address, then prefix length, so 9.0.0.0/8 sorts before 10.0.0.0/8. */
 export function compareDestinations(a: string, b: string): number {
-  const keyA = cidrKey(a);
-  const keyB = cidrKey(b);
-  if (!keyA || !keyB) return compareText(a, b);
-  return keyA[0] - keyB[0] || keyA[1] - keyB[1] || compareText(a, b);
+  return compareKeyed(keyed(a), keyed(b));
 }
