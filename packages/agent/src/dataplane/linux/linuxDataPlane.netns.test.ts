@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config.js';
 import { sampleConfig } from '../../testing/sampleConfig.js';
 import { LinuxDataPlane } from './linuxDataPlane.js';
+import { commandsOfReadScript } from './machineRead.js';
 import { connectNamespaces, createNamespace, deleteNamespace, namespaceLab } from './netns.js';
 import { type CommandRunner, netnsRunner, runCommand } from './runner.js';
 import { connectViaRunner } from './tcpConnect.js';
@@ -25,7 +26,7 @@ function isRead(cmd: string, args: readonly string[]): boolean {
   if (cmd === 'ip') return args[0] === '-json';
   if (cmd === 'nft') return args[0] === 'list';
   if (cmd === 'wg') return args[0] === 'show';
-  return cmd === 'sysctl' && args[0] === '-n';
+  return (cmd === 'sysctl' && args[0] === '-n') || cmd === 'cat';
 }
 
 describe('LinuxDataPlane in network namespaces', () => {
@@ -48,7 +49,9 @@ describe('LinuxDataPlane in network namespaces', () => {
     for (const ns of [GW, AP, CL]) await createNamespace(ns);
     const gwBase = netnsRunner(GW, { wireguardRunDir: join(dir, 'wg-gw') });
     gw = async (cmd, args, options) => {
-      recorded.push([cmd, ...args]);
+      // A shell of reads is recorded as the reads it runs.
+      const reads = commandsOfReadScript(cmd, args);
+      recorded.push(...(reads ? reads.map((read) => [read.cmd, ...read.args]) : [[cmd, ...args]]));
       return gwBase(cmd, args, options);
     };
     ap = netnsRunner(AP, { wireguardRunDir: join(dir, 'wg-ap') });
@@ -247,6 +250,30 @@ describe('LinuxDataPlane in network namespaces', () => {
       await connectViaRunner(client)({ destination: '10.1.0.10', port: 80, timeoutMs: 2000 }),
     ).toMatchObject({ connected: true });
   });
+
+  it.skipIf(!root)(
+    `names the route an ip batch failed on, and rolls back to the previous config${skipNote}`,
+    async () => {
+      const extra = ['10.5.0.0/16', '10.6.0.0/16', '10.7.0.0/16'].map((destination) => ({
+        destination,
+        nextHop: 'tunnel' as const,
+        sourceResourceId: 'vpc-x',
+        sourceKind: 'vpc' as const,
+      }));
+      const broken: DeviceConfig = {
+        ...config,
+        revision: 5,
+        // A gateway outside wan0's subnet: the kernel refuses that default route.
+        ports: { ...config.ports, wan: [{ ...config.ports.wan[0], gateway: '198.51.100.1' }] },
+        routes: [...config.routes, ...extra],
+      };
+      await expect(plane.apply(broken)).rejects.toThrow(
+        /revision 5: routes \(route 0\.0\.0\.0\/0 via 198\.51\.100\.1 dev wan0 metric 100 is installed as route 0\.0\.0\.0\/0 via 192\.0\.2\.2 dev wan0 metric 100\): `ip route replace 0\.0\.0\.0\/0 via 198\.51\.100\.1 dev wan0 proto 222 metric 100 table main` exited 1: Error: Nexthop has invalid gateway\.; rolled back to revision 3/,
+      );
+      expect(await plane.verify(config)).toEqual([]);
+      expect((await routes()).map((r) => r.dst)).not.toContain('10.5.0.0/16');
+    },
+  );
 
   it.skipIf(!root)(
     `moves the routes to the standby tunnel when it carries the traffic${skipNote}`,

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config.js';
 import { sampleConfig } from '../../testing/sampleConfig.js';
+import { answeringOneByOne } from './fakeRunner.js';
 import { LinuxDataPlane } from './linuxDataPlane.js';
+import { commandsOfReadScript } from './machineRead.js';
 import type { CommandResult, CommandRunner } from './runner.js';
 import type { TcpConnect } from './tcpConnect.js';
 
@@ -23,7 +25,7 @@ function fakeMachine() {
       { ifname: 'wan1', flags: ['UP'], operstate: 'UP', addr_info: [] },
       { ifname: 'lan1', flags: ['UP'], operstate: 'UP', addr_info: [] },
     ]),
-    'sysctl -n net.ipv4.ip_forward': '1\n',
+    'cat /proc/sys/net/ipv4/ip_forward': '1\n',
   };
   const runner: CommandRunner = async (cmd, args, options = {}): Promise<CommandResult> => {
     calls.push({ cmd, args: [...args], ...(options.input ? { input: options.input } : {}) });
@@ -36,7 +38,7 @@ function fakeMachine() {
     if (cmd === 'ip' && args[0] === '-json') return { stdout: '[]', stderr: '', code: 0 };
     return { stdout: '', stderr: '', code: 0 };
   };
-  return { runner, calls, failing, answers };
+  return { runner: answeringOneByOne(runner), calls, failing, answers };
 }
 
 describe('LinuxDataPlane (planning against a fake machine)', () => {
@@ -120,6 +122,33 @@ describe('LinuxDataPlane (planning against a fake machine)', () => {
     expect(await plane.verify({ ...config, revision: 9 })).toContain('revision: want 9, have 1');
   });
 
+  it('reads the machine with one shell per pass, and again only what a change may have altered', async () => {
+    const raw: string[][] = [];
+    const counting: CommandRunner = (cmd, args, options) => {
+      const reads = commandsOfReadScript(cmd, args);
+      raw.push(reads ? ['reads:', ...reads.map((read) => read.cmd)] : [cmd]);
+      return machine.runner(cmd, args, options);
+    };
+    const counted = await LinuxDataPlane.open({ stateDir: dir, runner: counting, tcpConnect });
+    const config = keyed({
+      ports: {
+        wan: [{ name: 'wan1', mode: 'static', address: '192.0.2.1/24' }],
+        lan: [{ name: 'lan1', address: '172.16.0.1/24' }],
+      },
+    });
+    await counted.apply(config);
+    // The fake keeps nothing, so every pass finds everything missing: read all, then after the
+    // ports changed what the later steps read, after the tunnels only the routes.
+    expect(raw.filter((call) => call[0] === 'reads:')).toEqual([
+      ['reads:', 'nft', 'ip', 'cat', 'wg', 'ip'],
+      ['reads:', 'ip', 'wg', 'ip'],
+      ['reads:', 'ip'],
+    ]);
+    raw.length = 0;
+    await counted.verify(config);
+    expect(raw).toEqual([['reads:', 'nft', 'ip', 'cat', 'wg', 'ip']]);
+  });
+
   it('moves the cloud routes to the tunnel the monitor says carries traffic', async () => {
     await plane.apply(keyed());
     machine.calls.length = 0;
@@ -147,7 +176,7 @@ describe('LinuxDataPlane (planning against a fake machine)', () => {
   it('plans a route move from the config applied when its turn comes, not when it was asked', async () => {
     // This machine keeps its protocol-222 routes, so a move that deletes one shows.
     const routes = new Map<string, string>();
-    const runner: CommandRunner = async (cmd, args, options) => {
+    const runner: CommandRunner = answeringOneByOne(async (cmd, args, options) => {
       if (cmd === 'ip' && args[0] === 'route' && args[1] === 'replace')
         routes.set(args[2], args[args.indexOf('dev') + 1]);
       if (cmd === 'ip' && args[0] === 'route' && args[1] === 'del') routes.delete(args[2]);
@@ -156,7 +185,7 @@ describe('LinuxDataPlane (planning against a fake machine)', () => {
         return { stdout: JSON.stringify(list), stderr: '', code: 0 };
       }
       return machine.runner(cmd, args, options);
-    };
+    });
     const stateful = await LinuxDataPlane.open({ stateDir: dir, runner, tcpConnect });
     const first = keyed();
     await stateful.apply(first);

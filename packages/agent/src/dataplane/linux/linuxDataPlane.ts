@@ -12,8 +12,16 @@ import { compareRoutes, desiredPorts, desiredRoutes } from '../desiredState.js';
 import { desiredLinux, type LinuxDesired } from './desired.js';
 import { readDhcpServers } from './dnsmasq.js';
 import { probePath } from './probe.js';
-import { converge, differences, loadOwnedAddresses, type ReconcileContext, routesStep } from './reconcile.js';
+import {
+  converge,
+  differences,
+  forgetMachineRead,
+  loadOwnedAddresses,
+  type ReconcileContext,
+  routesStep,
+} from './reconcile.js';
 import { type CommandRunner, executeChanges, hostRunner } from './runner.js';
+import { type ShellRunner, shellRunner } from './shellRunner.js';
 import { connectInProcess, type TcpConnect } from './tcpConnect.js';
 import { loadOrCreateTunnelKey } from './tunnelKey.js';
 import { readWanLease } from './wanDhcp.js';
@@ -22,6 +30,7 @@ import { DEFAULT_WIREGUARD_OPTIONS, type SkippedTunnel, type WireguardOptions } 
 export interface LinuxDataPlaneOptions {
   /** Holds the tunnel key, dnsmasq and udhcpc files (pids, leases, scripts) and the addresses ledger. */
   stateDir: string;
+  /** Runs the programs; by default one long-lived shell (`shellRunner`), probes directly. */
   runner?: CommandRunner;
   /** How TCP probes connect; in-process by default (the agent's own namespace). */
   tcpConnect?: TcpConnect;
@@ -60,6 +69,9 @@ export class LinuxDataPlane implements DataPlane {
     private readonly ctx: ReconcileContext,
     private readonly tcpConnect: TcpConnect,
     private readonly onError: (err: unknown) => void,
+    /** Probes run beside applies, not queued behind them in the shell. */
+    private readonly probeRunner: CommandRunner,
+    private readonly shell: ShellRunner | null,
   ) {
     this.installed = this.desire(null);
   }
@@ -67,8 +79,9 @@ export class LinuxDataPlane implements DataPlane {
   /** Loads (or makes) the tunnel key and the addresses ledger from the state directory. */
   static async open(options: LinuxDataPlaneOptions): Promise<LinuxDataPlane> {
     const key = await loadOrCreateTunnelKey(options.stateDir);
+    const shell = options.runner ? null : shellRunner();
     const ctx: ReconcileContext = {
-      runner: options.runner ?? hostRunner,
+      runner: options.runner ?? (shell as ShellRunner).run,
       stateDir: options.stateDir,
       key,
       wireguard: { ...DEFAULT_WIREGUARD_OPTIONS, ...options.wireguard },
@@ -79,6 +92,8 @@ export class LinuxDataPlane implements DataPlane {
       ctx,
       options.tcpConnect ?? connectInProcess,
       options.onError ?? (() => undefined),
+      options.runner ?? hostRunner,
+      shell,
     );
   }
 
@@ -168,8 +183,11 @@ export class LinuxDataPlane implements DataPlane {
       if (!config || this.closed) return;
       const desired = this.desire(config);
       if (desired.routeDevice === this.installed.routeDevice) return;
+      forgetMachineRead(this.ctx);
       const changes = await routesStep.plan(this.ctx, desired);
-      await executeChanges(this.ctx.runner, changes, 'moving routes to the carrying tunnel');
+      await executeChanges(this.ctx.runner, changes, 'moving routes to the carrying tunnel', {
+        batchIp: true,
+      });
       this.installed = desired;
     }).catch(this.onError);
   }
@@ -184,7 +202,7 @@ export class LinuxDataPlane implements DataPlane {
     const lan = this.applied?.ports.lan[0]?.address.split('/')[0];
     return probePath(
       {
-        runner: this.ctx.runner,
+        runner: this.probeRunner,
         tcpConnect: this.tcpConnect,
         aclRules: this.applied?.aclRules ?? [],
         ...(lan ? { defaultSource: lan } : {}),
@@ -211,6 +229,7 @@ export class LinuxDataPlane implements DataPlane {
             'closing',
           );
       }
+      this.shell?.close();
     });
   }
 

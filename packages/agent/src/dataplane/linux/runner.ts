@@ -90,6 +90,7 @@ export async function runCommand(
   runner: CommandRunner,
   command: Command,
   step: string,
+  onFallback?: (command: Command) => void,
 ): Promise<CommandResult> {
   const result = await runner(
     command.cmd,
@@ -99,7 +100,10 @@ export async function runCommand(
   if (result.code === 0) return result;
   if (command.fallback) {
     const fallback = await runner(command.fallback.cmd, command.fallback.args, {});
-    if (fallback.code === 0) return fallback;
+    if (fallback.code === 0) {
+      onFallback?.(command);
+      return fallback;
+    }
     throw commandFailed(
       step,
       command.fallback,
@@ -120,19 +124,100 @@ export async function readCommand(
   return (await runCommand(runner, { cmd, args }, step)).stdout;
 }
 
+/** The output of a read-only command already run, or the error `readCommand` would throw. */
+export function readOutput(step: string, command: Command, result: CommandResult): string {
+  if (result.code !== 0) throw commandFailed(step, command, result, '');
+  return result.stdout;
+}
+
+export interface ExecuteOptions {
+  /**
+   * Runs each stretch of two or more consecutive plain `ip` commands as one `ip -batch -`: one
+   * process instead of one per command (a thousand routes are a thousand process starts otherwise).
+   */
+  batchIp?: boolean;
+  /** Told when a command failed and its fallback worked (e.g. no kernel WireGuard). */
+  onFallback?: (command: Command) => void;
+}
+
+interface Planned {
+  change: Change;
+  command: Command;
+}
+
 export async function executeChanges(
   runner: CommandRunner,
   changes: readonly Change[],
   step: string,
+  options: ExecuteOptions = {},
 ): Promise<number> {
-  let count = 0;
-  for (const change of changes) {
-    for (const command of change.commands) {
-      await runCommand(runner, command, `${step} (${change.reason})`);
-      count++;
+  const planned = changes.flatMap((change) => change.commands.map((command) => ({ change, command })));
+  let index = 0;
+  while (index < planned.length) {
+    let end = index;
+    while (options.batchIp && end < planned.length && isBatchable(planned[end].command)) end++;
+    if (end - index >= 2) {
+      await runIpBatch(runner, planned.slice(index, end), step);
+      index = end;
+      continue;
     }
+    const { change, command } = planned[index];
+    await runCommand(runner, command, `${step} (${change.reason})`, options.onFallback);
+    index++;
   }
-  return count;
+  return planned.length;
+}
+
+/** Words `ip -batch` reads back as they are: no quoting, comment or line-continuation characters. */
+const PLAIN_WORD = /^[\w@%+=:,./-]+$/;
+
+/** An `ip` command with no global option, input or fallback, so it can be one line of a batch. */
+export function isBatchable(command: Command): boolean {
+  return (
+    command.cmd === 'ip' &&
+    command.input === undefined &&
+    command.fallback === undefined &&
+    command.args.length > 0 &&
+    !command.args[0].startsWith('-') &&
+    command.args.every((word) => PLAIN_WORD.test(word))
+  );
+}
+
+/** The `ip -batch -` input for `commands`, one line each. */
+export function ipBatchInput(commands: readonly Command[]): string {
+  return commands.map((command) => `${command.args.join(' ')}\n`).join('');
+}
+
+/**
+ * Runs the commands as one `ip -batch -`. ip stops at the first failing line, as running them one
+ * by one would, and names it (`Command failed -:N`); the error then reads as if that command had
+ * run alone: step, the change's reason, the command and its stderr.
+ */
+async function runIpBatch(runner: CommandRunner, planned: readonly Planned[], step: string): Promise<void> {
+  const result = await runner('ip', ['-batch', '-'], { input: ipBatchInput(planned.map((p) => p.command)) });
+  if (result.code === 0) return;
+  const failed = batchFailure(result.stderr, planned.length);
+  if (failed) {
+    const { change, command } = planned[failed.line - 1];
+    throw commandFailed(`${step} (${change.reason})`, command, { ...result, stderr: failed.stderr }, '');
+  }
+  const first = planned[0];
+  throw commandFailed(
+    `${step} (${planned.length} changes, the first: ${first.change.reason})`,
+    { cmd: 'ip', args: ['-batch', '-'] },
+    result,
+    '',
+  );
+}
+
+/** Which line of a batch failed and what ip said about it, from `ip -batch` stderr. */
+export function batchFailure(stderr: string, lines: number): { line: number; stderr: string } | null {
+  const marks = [...stderr.matchAll(/Command failed -:(\d+)/g)];
+  const last = marks.at(-1);
+  if (!last) return null;
+  const line = Number(last[1]);
+  if (line < 1 || line > lines) return null;
+  return { line, stderr: stderr.replace(/\s*Command failed -:\d+\s*/g, '\n').trim() };
 }
 
 function firstLine(text: string): string {

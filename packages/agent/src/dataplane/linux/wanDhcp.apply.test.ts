@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleConfig } from '../../testing/sampleConfig.js';
+import { answeringOneByOne } from './fakeRunner.js';
 import { LinuxDataPlane } from './linuxDataPlane.js';
 import type { CommandResult, CommandRunner } from './runner.js';
 import { desiredWanDhcp } from './wanDhcp.js';
@@ -25,12 +26,12 @@ function fakeMachine() {
         stderr: '',
         code: 0,
       };
-    if (line === 'sysctl -n net.ipv4.ip_forward') return { stdout: '1\n', stderr: '', code: 0 };
+    if (line === 'cat /proc/sys/net/ipv4/ip_forward') return { stdout: '1\n', stderr: '', code: 0 };
     if (cmd === 'nft' && args[0] === 'list') return { stdout: '', stderr: 'No such file', code: 1 };
     if (cmd === 'ip' && args[0] === '-json') return { stdout: '[]', stderr: '', code: 0 };
     return { stdout: '', stderr: '', code: 0 };
   };
-  return { runner, calls };
+  return { runner: answeringOneByOne(runner), calls };
 }
 
 describe('LinuxDataPlane with a DHCP WAN port (planning against a fake machine)', () => {

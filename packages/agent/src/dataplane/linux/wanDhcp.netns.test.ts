@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config.js';
 import { sampleConfig } from '../../testing/sampleConfig.js';
 import { LinuxDataPlane } from './linuxDataPlane.js';
+import { commandsOfReadScript } from './machineRead.js';
 import { connectNamespaces, createNamespace, deleteNamespace, namespaceLab } from './netns.js';
 import { type CommandRunner, netnsRunner, runCommand } from './runner.js';
 import type { WanLease } from './wanDhcp.js';
@@ -79,7 +80,9 @@ describe('LinuxDataPlane keeping a WAN lease with udhcpc, in network namespaces'
     for (const ns of [GW, ISP]) await createNamespace(ns);
     const gwBase = netnsRunner(GW);
     gw = async (cmd, args, options) => {
-      recorded.push([cmd, ...args]);
+      // A shell of reads is recorded as the reads it runs.
+      const reads = commandsOfReadScript(cmd, args);
+      recorded.push(...(reads ? reads.map((read) => [read.cmd, ...read.args]) : [[cmd, ...args]]));
       return gwBase(cmd, args, options);
     };
     isp = netnsRunner(ISP);

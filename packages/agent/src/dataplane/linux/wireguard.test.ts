@@ -6,6 +6,7 @@ import {
   parseTunnelLinks,
   parseWgDump,
   planTunnels,
+  splitWgDumpAll,
 } from './wireguard.js';
 
 const AP1 = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
@@ -99,21 +100,27 @@ describe('planTunnels', () => {
     peers: [{ publicKey: AP1, endpoint: '192.0.2.2:7001', allowedIps: ['0.0.0.0/0'], keepalive: 25 }],
   };
 
-  it('creates a missing tunnel: kernel WireGuard, else wireguard-go; key, peer, up', () => {
-    const [change] = planTunnels([tunnel], [], KEY);
-    expect(change.reason).toBe('tunnel sag-wg0 (ap-sh-1) is missing');
-    expect(change.commands).toEqual([
+  it('creates a missing tunnel: kernel WireGuard, else wireguard-go; key and peer in one wg set; then up', () => {
+    const changes = planTunnels([tunnel], [], KEY);
+    expect(changes.map((c) => c.reason)).toEqual([
+      'tunnel sag-wg0 (ap-sh-1) is missing',
+      'tunnel sag-wg0 (ap-sh-1) is missing',
+    ]);
+    expect(changes.flatMap((c) => c.commands)).toEqual([
       {
         cmd: 'ip',
         args: ['link', 'add', 'dev', 'sag-wg0', 'type', 'wireguard'],
         fallback: { cmd: 'wireguard-go', args: ['sag-wg0'] },
       },
-      { cmd: 'wg', args: ['set', 'sag-wg0', 'private-key', '/state/tunnel-key', 'listen-port', '51820'] },
       {
         cmd: 'wg',
         args: [
           'set',
           'sag-wg0',
+          'private-key',
+          '/state/tunnel-key',
+          'listen-port',
+          '51820',
           'peer',
           AP1,
           'endpoint',
@@ -130,6 +137,19 @@ describe('planTunnels', () => {
       cmd: 'wireguard-go',
       args: ['sag-wg0'],
     });
+  });
+
+  it('brings new tunnels up together, after building them all', () => {
+    const standby = { ...tunnel, name: 'sag-wg1', accessPoint: 'ap-sh-2', role: 'standby' as const };
+    const commands = planTunnels([tunnel, standby], [], KEY, 'userspace').flatMap((c) => c.commands);
+    expect(commands.map((c) => `${c.cmd} ${c.args.slice(0, 2).join(' ')}`)).toEqual([
+      'wireguard-go sag-wg0',
+      'wg set sag-wg0',
+      'wireguard-go sag-wg1',
+      'wg set sag-wg1',
+      'ip link set',
+      'ip link set',
+    ]);
   });
 
   it('changes nothing on a tunnel that matches', () => {
@@ -159,5 +179,27 @@ describe('planTunnels', () => {
       `tunnel sag-wg0 (ap-sh-1) has key ${AP2} port 51820, want ${KEY.publicKey} port 51820`,
     ]);
     expect(changes[0].commands).toEqual([{ cmd: 'ip', args: ['link', 'del', 'dev', 'sag-wg1'] }]);
+  });
+});
+
+describe('splitWgDumpAll', () => {
+  it('gives each interface of `wg show all dump` its own `wg show NAME dump` text', () => {
+    const all = [
+      'sag-wg0\tPRIV0\tPUB0\t51820\toff',
+      `sag-wg0\t${AP1}\t(none)\t192.0.2.2:7001\t0.0.0.0/0\t0\t0\t0\t25`,
+      'sag-wg1\tPRIV1\tPUB1\t51821\toff',
+      '',
+    ].join('\n');
+    const dumps = splitWgDumpAll(all);
+    expect([...dumps.keys()]).toEqual(['sag-wg0', 'sag-wg1']);
+    expect(parseWgDump('sag-wg0', true, dumps.get('sag-wg0') ?? '')).toEqual({
+      name: 'sag-wg0',
+      up: true,
+      publicKey: 'PUB0',
+      listenPort: 51820,
+      peers: [{ publicKey: AP1, endpoint: '192.0.2.2:7001', allowedIps: ['0.0.0.0/0'], keepalive: 25 }],
+    });
+    expect(parseWgDump('sag-wg1', true, dumps.get('sag-wg1') ?? '').peers).toEqual([]);
+    expect(splitWgDumpAll('').size).toBe(0);
   });
 });

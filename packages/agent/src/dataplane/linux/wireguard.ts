@@ -98,6 +98,23 @@ export function parseTunnelLinks(json: string): { name: string; up: boolean }[] 
 const none = (field: string | undefined) =>
   field === undefined || field === '(none)' || field === 'off' ? null : field;
 
+/**
+ * Splits `wg show all dump` (each line led by its interface name) into the `wg show NAME dump` text
+ * of each interface.
+ */
+export function splitWgDumpAll(text: string): Map<string, string> {
+  const dumps = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    const name = line.slice(0, tab);
+    const lines = dumps.get(name) ?? [];
+    lines.push(line.slice(tab + 1));
+    dumps.set(name, lines);
+  }
+  return new Map([...dumps].map(([name, lines]) => [name, `${lines.join('\n')}\n`]));
+}
+
 /** Parses `wg show NAME dump`: the interface line, then one line per peer. */
 export function parseWgDump(name: string, up: boolean, dump: string): InstalledTunnel {
   const [head = '', ...peerLines] = dump.trim().split('\n');
@@ -203,6 +220,14 @@ function planTunnel(tunnel: DesiredTunnel, installed: InstalledTunnel, key: Tunn
   return changes;
 }
 
+/** A new tunnel's key, port and peer in one `wg set`. */
+function setupCommand(tunnel: DesiredTunnel, privateKeyFile: string): Command {
+  return {
+    cmd: 'wg',
+    args: [...keyCommand(tunnel, privateKeyFile).args, ...peerCommand(tunnel).args.slice(2)],
+  };
+}
+
 export interface TunnelKeyRef {
   privateKeyFile: string;
   publicKey: string;
@@ -225,21 +250,21 @@ export function planTunnels(
         commands: [{ cmd: 'ip', args: ['link', 'del', 'dev', tunnel.name] }],
       });
   }
+  // New tunnels are brought up after all are built, so the `ip link set … up` lines run together.
+  const bringUp: Change[] = [];
   for (const tunnel of desired) {
     const current = have.get(tunnel.name);
     if (current) {
       changes.push(...planTunnel(tunnel, current, key));
       continue;
     }
+    const reason = `tunnel ${tunnel.name} (${tunnel.accessPoint}) is missing`;
     changes.push({
-      reason: `tunnel ${tunnel.name} (${tunnel.accessPoint}) is missing`,
-      commands: [
-        createCommand(tunnel.name, implementation),
-        keyCommand(tunnel, key.privateKeyFile),
-        peerCommand(tunnel),
-        { cmd: 'ip', args: ['link', 'set', 'dev', tunnel.name, 'up'] },
-      ],
+      reason,
+      commands: [createCommand(tunnel.name, implementation), setupCommand(tunnel, key.privateKeyFile)],
     });
+    bringUp.push({ reason, commands: [{ cmd: 'ip', args: ['link', 'set', 'dev', tunnel.name, 'up'] }] });
   }
+  changes.push(...bringUp);
   return changes;
 }
