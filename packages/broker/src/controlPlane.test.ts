@@ -99,6 +99,19 @@ describe('ControlPlane', () => {
     expect(cp.gatewayConfig(a[0].id)).toEqual(before);
   });
 
+  it('recompiles nothing when only a gateway name or description changes', async () => {
+    const { cp, registry, a } = twoCcns();
+    cp.mutate('test', (t, ctx) =>
+      ops.updateGateway(t, ctx, a[0].id, { name: 'East front office', description: 'by the door' }),
+    );
+    expect(await gauge(registry, 'opensag_last_mutation_recompiled_gateways')).toBe(0);
+    expect(cp.get('gateway', a[0].id).name).toBe('East front office');
+    cp.mutate('test', (t, ctx) =>
+      ops.setNetwork(t, ctx, a[0].id, { privateCidrs: ['172.26.0.0/16'], ccnId: a[0].ccnId }),
+    );
+    expect(await gauge(registry, 'opensag_last_mutation_recompiled_gateways')).toBe(3);
+  });
+
   it('puts memory back exactly when the store refuses a write', () => {
     const { cp, store, a } = twoCcns();
     const before = structuredClone(cp.get('gateway', a[0].id));

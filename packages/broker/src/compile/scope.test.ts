@@ -82,13 +82,27 @@ describe('changeScope and gatewaysInScope', () => {
     expect(selected(before, [{ op: 'put', kind: 'vpc', value: moved }])).toEqual([...SIX, 'sag-z']);
   });
 
-  it('a gateway change that keeps its blocks and CCN (name, ports) selects that gateway alone', () => {
+  it('a new gateway name or description selects no gateway: no config carries them', () => {
     const before = twoCcnTopology();
-    const renamed = { ...before.gateways.get('sag-a2')!, name: 'A2 renamed' };
-    expect(selected(before, [{ op: 'put', kind: 'gateway', value: renamed }])).toEqual(['sag-a2']);
+    const renamed = { ...before.gateways.get('sag-a2')!, name: 'A2 renamed', description: 'upstairs' };
+    expect(selected(before, [{ op: 'put', kind: 'gateway', value: renamed }])).toEqual([]);
+  });
+
+  it('a gateway change that keeps its blocks and CCN (ports) selects that gateway alone', () => {
+    const before = twoCcnTopology();
     const ports = { wan: [{ name: 'wan0', mode: 'dhcp' as const, priority: 2 }], lan: [] };
     const reported = { ...before.gateways.get('sag-a2')!, ports };
     expect(selected(before, [{ op: 'put', kind: 'gateway', value: reported }])).toEqual(['sag-a2']);
+  });
+
+  it('a gateway without blocks joining or leaving a CCN selects that gateway alone', () => {
+    const before = twoCcnTopology();
+    const bare = { ...before.gateways.get('sag-a2')!, privateCidrs: [] };
+    const withBare = applied(before, [{ op: 'put', kind: 'gateway', value: bare }]);
+    const moved = { ...bare, ccnId: 'ccn-z' };
+    expect(selected(withBare, [{ op: 'put', kind: 'gateway', value: moved }])).toEqual(['sag-a2']);
+    const unbound = { ...bare, ccnId: null };
+    expect(selected(withBare, [{ op: 'put', kind: 'gateway', value: unbound }])).toEqual(['sag-a2']);
   });
 
   it('a gateway whose blocks change selects the gateways of its CEN', () => {

@@ -21,6 +21,20 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
+/** Fields of a gateway that only label it for operators. */
+const LABELS = new Set(['name', 'description']);
+
+function onlyLabelsDiffer(old: EntityKinds['gateway'], next: EntityKinds['gateway']): boolean {
+  const keys = new Set([...Object.keys(old), ...Object.keys(next)]);
+  for (const key of keys) {
+    if (LABELS.has(key)) continue;
+    const a = (old as unknown as Record<string, unknown>)[key];
+    const b = (next as unknown as Record<string, unknown>)[key];
+    if (a !== b && JSON.stringify(a) !== JSON.stringify(b)) return false;
+  }
+  return true;
+}
+
 /** The entity a change replaces (from `before`) and the one it writes (from the change), if any. */
 function valuesOf(before: Topology, change: Change): { kind: EntityKind; id: string; values: unknown[] } {
   const id = change.op === 'put' ? change.value.id : change.id;
@@ -33,14 +47,20 @@ function touch(scope: ChangeScope, before: Topology, change: Change): void {
   const { kind, id, values } = valuesOf(before, change);
   switch (kind) {
     case 'gateway': {
-      scope.gatewayIds.add(id);
-      // Peers learn only a gateway's blocks, through its CCN: a change that keeps both (ports,
-      // ACL, name, lifecycle) reaches no other gateway's config.
       const [old, next] = [before.gateways.get(id), change.op === 'put' ? change.value : undefined] as [
         EntityKinds['gateway'] | undefined,
         EntityKinds['gateway'] | undefined,
       ];
-      if (old && next && old.ccnId === next.ccnId && sameList(old.privateCidrs, next.privateCidrs)) return;
+      // A new name or description is for people: no config carries it, so nothing recompiles.
+      if (old && next && onlyLabelsDiffer(old, next)) return;
+      scope.gatewayIds.add(id);
+      // Peers learn only a gateway's blocks, through its CCN: a change that keeps both (ports,
+      // ACL, lifecycle), or a gateway without blocks before and after, reaches no other gateway.
+      if (old && next && sameList(old.privateCidrs, next.privateCidrs)) {
+        if (old.ccnId === next.ccnId || next.privateCidrs.length === 0) return;
+      }
+      if (!old && next && next.privateCidrs.length === 0) return;
+      if (old && !next && old.privateCidrs.length === 0) return;
       for (const value of values as EntityKinds['gateway'][]) add(scope.ccnIds, value.ccnId);
       return;
     }
@@ -84,6 +104,9 @@ export function changeScope(topologyBefore: Topology, changes: readonly Change[]
  * ACLs. Deleted gateways are left out (they have no config to compile).
  */
 export function gatewaysInScope(topologyAfter: Topology, scope: ChangeScope): Set<string> {
+  // Only gateways touched (ports, ACL binding, name): no need to walk the whole fleet.
+  if (scope.ccnIds.size === 0 && scope.cenIds.size === 0 && scope.aclIds.size === 0)
+    return new Set([...scope.gatewayIds].filter((id) => topologyAfter.gateways.has(id)));
   // A touched CCN changes what the other CCNs of its CEN learn.
   const cenIds = new Set(scope.cenIds);
   for (const ccnId of scope.ccnIds) add(cenIds, topologyAfter.ccns.get(ccnId)?.cenId);
