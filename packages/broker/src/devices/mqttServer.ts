@@ -25,6 +25,13 @@ export const MQTT_LIMITS = {
   maxClientsIdLength: 64,
   /** Devices never use QoS 2 (refused by authorize); a small cap bounds what a client can park. */
   maxInflightInbound: 16,
+  /**
+   * No cap on messages in aedes' emitter at once (its default is 100). Past the cap messages queue,
+   * and the emitter runs queued messages nobody subscribes to (every device message) one inside the
+   * other: a fleet's hellos arriving during a push to thousands overflowed the stack. What is in
+   * flight stays bounded without it: by maxInflightInbound per device, and by the push's batches.
+   */
+  concurrency: 0,
   /** WebSocket frames above one protocol payload plus headroom are refused by ws itself. */
   maxWebSocketFrameBytes: LIMITS.maxPayloadBytes + 64 * 1024,
 } as const;
