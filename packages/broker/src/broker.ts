@@ -44,7 +44,8 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { token, generated } = resolveApiToken(config.dataDir, config.apiToken);
-  const store = openSqliteStore(join(config.dataDir, DATABASE_FILE));
+  // Group commit: the API holds each answer until its write is synced (see api/durability.ts).
+  const store = openSqliteStore(join(config.dataDir, DATABASE_FILE), { groupCommit: true });
   const metrics = createMetrics();
   // Bound first, so an ephemeral port (0) is known before it goes into every config.
   const accessPoint = await startAccessPoint(config.accessPoint, log);
@@ -69,6 +70,7 @@ export async function startBroker(
     logger: log,
     metricsRegistry: metrics.registry,
     rateLimit: { max: config.rateLimitPerMinute, windowMs: 60_000 },
+    durability: store,
     // The link needs the HTTP server (for MQTT over WebSocket), so the API reaches it lazily.
     deviceLink: { probe: (gatewayId, request) => deviceLink.probe(gatewayId, request) },
   });

@@ -36,7 +36,7 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry): void {
       }),
   );
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const labels = {
       method: request.method,
       route: request.routeOptions.url ?? 'unmatched',
@@ -44,5 +44,6 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry): void {
     };
     requests.inc(labels);
     duration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 }

@@ -1,4 +1,4 @@
-import type { onRequestAsyncHookHandler } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import { SagError } from '../errors.js';
 
 export interface RateLimitOptions {
@@ -11,10 +11,10 @@ export interface RateLimitOptions {
  * A fixed-window counter per client address: enough to stop a runaway script from starving
  * everyone else, without an external store.
  */
-export function rateLimit({ max, windowMs }: RateLimitOptions, now = Date.now): onRequestAsyncHookHandler {
+export function rateLimit({ max, windowMs }: RateLimitOptions, now = Date.now): onRequestHookHandler {
   let windowStart = now();
   let counts = new Map<string, number>();
-  return async (request, reply) => {
+  return (request, reply, done) => {
     const t = now();
     if (t - windowStart >= windowMs) {
       windowStart = t;
@@ -22,18 +22,18 @@ export function rateLimit({ max, windowMs }: RateLimitOptions, now = Date.now): 
     }
     const count = (counts.get(request.ip) ?? 0) + 1;
     counts.set(request.ip, count);
-    if (count > max) {
-      const retryAfter = Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000));
-      reply.header('retry-after', String(retryAfter));
-      throw new SagError(
-        'RATE_LIMITED',
-        `more than ${max} requests in ${windowMs / 1000} s from ${request.ip}`,
-        {
-          limit: max,
-          windowMs,
-          retryAfterSeconds: retryAfter,
-        },
-      );
+    if (count <= max) {
+      done();
+      return;
     }
+    const retryAfter = Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000));
+    reply.header('retry-after', String(retryAfter));
+    done(
+      new SagError('RATE_LIMITED', `more than ${max} requests in ${windowMs / 1000} s from ${request.ip}`, {
+        limit: max,
+        windowMs,
+        retryAfterSeconds: retryAfter,
+      }),
+    );
   };
 }

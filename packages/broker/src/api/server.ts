@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Registry } from 'prom-client';
 import type { ControlPlane } from '../controlPlane.js';
 import { accessPointsApi } from './accessPoints.js';
@@ -10,6 +10,7 @@ import { bearerAuth } from './auth.js';
 import { ccnsApi } from './ccns.js';
 import { censApi } from './cens.js';
 import { registerDocs } from './docs.js';
+import { type Durability, holdAnswersUntilDurable } from './durability.js';
 import { installErrorHandlers } from './errorHandler.js';
 import { eventsApi } from './events.js';
 import { gatewaysApi } from './gateways.js';
@@ -18,6 +19,7 @@ import { instancesApi } from './instances.js';
 import { installJsonBodyParser } from './jsonBody.js';
 import { type ProbesApiOptions, probesApi } from './probes.js';
 import { type RateLimitOptions, rateLimit } from './rateLimit.js';
+import { logRequests } from './requestLog.js';
 import { ErrorBody } from './schemas/common.js';
 import { securityGroupsApi } from './securityGroups.js';
 import { systemApi } from './system.js';
@@ -39,6 +41,8 @@ export interface ApiOptions {
   version?: string;
   /** Asks devices for live probes; without it the probe route is absent. */
   deviceLink?: ProbesApiOptions['deviceLink'];
+  /** The store's group commit: /v1 answers wait for it. Omit when every commit syncs itself. */
+  durability?: Durability;
 }
 
 const RESOURCES = [
@@ -65,12 +69,16 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Two log lines per request cost more than answering a read; mutations are logged by the
+    // control plane, failures by the error handler, and every request at debug level.
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ErrorBody);
   installJsonBodyParser(app);
   installErrorHandlers(app);
   instrumentHttp(app, registry);
+  logRequests(app, logger);
 
   registerDocs(app, options.version ?? '1');
   app.register(systemApi, { registry });
@@ -80,6 +88,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         v1.addHook('onRequest', rateLimit(options.rateLimit ?? { max: 1200, windowMs: 60_000 }));
       }
       v1.addHook('onRequest', bearerAuth(token));
+      if (options.durability) holdAnswersUntilDurable(v1, options.durability);
       for (const resource of RESOURCES) await v1.register(resource, { controlPlane });
       if (options.deviceLink) await v1.register(probesApi, { deviceLink: options.deviceLink });
     },

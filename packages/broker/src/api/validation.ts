@@ -16,12 +16,25 @@ export interface FieldError {
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(schema);
+  // Text-only parts without defaults (most path parameters) are checked as they come: converting
+  // walks the schema on every request for nothing.
+  const convert = httpPart !== 'body' && needsConversion(schema);
   return (input: unknown) => {
-    const value = httpPart === 'body' ? input : Value.Convert(schema, Value.Default(schema, input));
+    const value = convert ? Value.Convert(schema, Value.Default(schema, input)) : input;
     if (check.Check(value)) return { value };
     return { error: firstErrors(check.Errors(value)) as unknown as Error };
   };
 };
+
+/** Whether a schema has a default or a non-string leaf, which text input must be converted to. */
+export function needsConversion(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.some(needsConversion);
+  if (schema === null || typeof schema !== 'object') return false;
+  const node = schema as Record<string, unknown>;
+  if ('default' in node) return true;
+  if (node.type !== undefined && node.type !== 'string' && node.type !== 'object') return true;
+  return Object.values(node).some((value) => typeof value === 'object' && needsConversion(value));
+}
 
 // A handful is enough to act on; a 1000-element bad array should not produce 1000 lines.
 const MAX_ERRORS = 5;
