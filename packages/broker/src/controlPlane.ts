@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AccessRequest, type AccessResult, analyzeAccess } from './compile/access.js';
-import { compileEdgeConfig, type PeerFacts, type PeerOmission } from './compile/edgeConfig.js';
+import { EdgePeers, edgeConfigWith, type PeerFacts, type PeerOmission } from './compile/edgeConfig.js';
+import { EdgeRevisions } from './compile/edgeRevision.js';
 import { compileGatewayConfig, MAX_TUNNELS } from './compile/gatewayConfig.js';
 import { nextConfigRecord } from './compile/revision.js';
 import { type CenRoute, cenRouteTable, membershipsOf } from './compile/routes.js';
 import { changeScope, gatewaysInScope } from './compile/scope.js';
-import type { AccessPoint, CompileSettings, EdgeSettings, GatewayConfig } from './compile/types.js';
+import type {
+  AccessPoint,
+  CompileSettings,
+  EdgeSettings,
+  GatewayConfig,
+  RouteEntry,
+} from './compile/types.js';
 import { type DeviceEventInput, type DeviceStatePatch, DeviceStates } from './devices/deviceStates.js';
 
 export type { DeviceEventInput, DeviceStatePatch } from './devices/deviceStates.js';
@@ -123,6 +130,8 @@ export interface CommittedMutation {
 
 export type CommitListener = (mutation: CommittedMutation) => void;
 
+const NO_ROUTES: readonly RouteEntry[] = Object.freeze([]);
+
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 function newId(prefix: string): string {
@@ -155,6 +164,11 @@ export class ControlPlane {
   private readonly edges: AccessPoint[];
   /** Gateways each edge-run access point leaves out of its peers, and why. */
   private readonly omittedPeers = new Map<string, PeerOmission[]>();
+  /** The edges' peers as last compiled, updated in place: a mutation rebuilds only what it touched. */
+  private readonly edgePeers = new EdgePeers();
+  /** Gateways written or recompiled since the edges' peers were last updated. */
+  private readonly edgeTouched = new Set<string>();
+  private readonly edgeRevisions = new EdgeRevisions();
   /** Tunnel keys recorded and not yet compiled in; `gateways`: an edge's key changed. */
   private keysChanged: { gateways: boolean } | null = null;
   private keyTimer: NodeJS.Timeout | null = null;
@@ -251,18 +265,25 @@ export class ControlPlane {
     const removedConfigs = changeset.changes
       .filter((c) => c.op === 'delete' && c.kind === 'gateway' && this.configs.has(c.id))
       .map((c) => (c as { id: string }).id);
+    const touched = before.filter((entry) => entry.kind === 'gateway').map((entry) => entry.id);
     try {
       const gatewayIds = gatewaysInScope(this.topology, scope);
       recompiled = gatewayIds.size;
-      // Every access point guards every VPC and security group, so each mutation revisits them (a
-      // few configs; only those whose content changed get a new revision).
+      if (this.edges.length > 0) {
+        for (const id of gatewayIds) touched.push(id);
+        for (const id of touched) this.edgeTouched.add(id);
+      }
+      // Every access point guards every VPC and security group, so each mutation that can change
+      // an edge revisits them (a few configs; only those whose content changed get a new revision).
       const gateways = this.recompile(gatewayIds, at);
-      const edges = this.reachesEdges(before, gateways) ? this.recompileEdges(at, gateways) : [];
+      const edges = this.reachesEdges(before, gateways) ? this.recompileEdges(at, gateways, true) : [];
       configs = [...gateways, ...edges];
       this.store.commit({ changeset, actor, at, configs, removedConfigs });
     } catch (err) {
-      // The store refused the write: put memory back exactly as it was so both agree.
+      // The store refused the write: put memory back exactly as it was so both agree, and have
+      // the edges' peers look at these gateways again.
       applyChangeset(this.topology, { changes: inverse, audit: changeset.audit });
+      if (this.edges.length > 0) for (const id of touched) this.edgeTouched.add(id);
       throw err;
     }
     const compileSeconds = (performance.now() - started) / 1000;
@@ -325,8 +346,12 @@ export class ControlPlane {
     const members = membershipsOf(this.topology);
     for (const id of gatewayIds) {
       const config = compileGatewayConfig(this.topology, id, this.compileSettings, members);
-      const record = nextConfigRecord(this.configs.get(id), config, at);
+      const previous = this.configs.get(id);
+      const record = nextConfigRecord(previous, config, at);
       if (record) records.push(record);
+      // Same content: keep the fresh copy, whose parts are shared with the rest of the batch
+      // (a config loaded from the store shares nothing), so memory per gateway stays small.
+      else if (previous) this.configs.set(id, { ...previous, config });
     }
     return records;
   }
@@ -359,21 +384,33 @@ export class ControlPlane {
     });
   }
 
-  /** `fresh`: gateway configs compiled in the same step, not yet in `configs`. */
-  private recompileEdges(at: Date, fresh: readonly CompiledConfigRecord[] = []): CompiledConfigRecord[] {
+  /**
+   * `fresh`: gateway configs compiled in the same step, not yet in `configs`. `onlyTouched`: the
+   * peers look only at the gateways in `edgeTouched` (a mutation's); otherwise at every gateway.
+   */
+  private recompileEdges(
+    at: Date,
+    fresh: readonly CompiledConfigRecord[] = [],
+    onlyTouched = false,
+  ): CompiledConfigRecord[] {
+    if (this.edges.length === 0) return [];
     const records: CompiledConfigRecord[] = [];
     const latest = new Map(fresh.map((record) => [record.gatewayId, record]));
     const facts: PeerFacts = {
       tunnelKeyOf: (gatewayId) => this.devices.get(gatewayId)?.tunnelPublicKey ?? undefined,
+      // The same array while a gateway's config stays: EdgePeers skips a gateway whose inputs are
+      // the very same objects as last time.
       routesOf: (gatewayId) => {
         const record = latest.get(gatewayId) ?? this.configs.get(gatewayId);
-        return (record?.config as GatewayConfig | undefined)?.routes ?? [];
+        return (record?.config as GatewayConfig | undefined)?.routes ?? NO_ROUTES;
       },
     };
+    const peers = this.edgePeers.update(this.topology, facts, onlyTouched ? this.edgeTouched : undefined);
+    this.edgeTouched.clear();
     for (const point of this.edges) {
-      const { config, omitted } = compileEdgeConfig(this.topology, point, this.compileSettings, facts);
+      const { config, omitted } = edgeConfigWith(this.topology, point, this.compileSettings, peers);
       this.omittedPeers.set(point.id, omitted);
-      const record = nextConfigRecord(this.configs.get(point.id), config, at);
+      const record = this.edgeRevisions.next(this.configs.get(point.id), config, at);
       if (record) records.push(record);
     }
     return records;

@@ -190,4 +190,46 @@ describe('compileEdgeConfig', () => {
     expect(spare.config.edge?.listenPort).toBe(51821);
     expect(wireguardPortOf(third)).toBe(51821);
   });
+
+  it("places a peer's own blocks among its sorted routes, each destination once", () => {
+    const topology = referenceTopology();
+    topology.gateways.set(
+      'sag-wz',
+      gateway({
+        id: 'sag-wz',
+        name: 'Wenzhou branch',
+        privateCidrs: ['9.0.0.0/8', '10.1.2.0/24', '200.1.0.0/16'],
+      }),
+    );
+    const route = (destination: string, sourceResourceId: string) => ({
+      destination,
+      nextHop: 'tunnel' as const,
+      sourceResourceId,
+      sourceKind: 'gateway' as const,
+    });
+    const facts: PeerFacts = {
+      tunnelKeyOf: (id) => (id === 'sag-wz' ? 'd3otYnJhbmNoLXR1bm5lbC1rZXktMDAwMDAwMDAwMDA=' : undefined),
+      // Sorted by destination as a config's routes are, one destination learned from two sources.
+      routesOf: () => [
+        route('10.0.0.0/16', 'sag-a'),
+        route('10.1.0.0/16', 'sag-b'),
+        route('10.1.0.0/16', 'vpc-c'),
+        route('172.16.0.0/12', 'sag-d'),
+      ],
+    };
+    const { config } = compileEdgeConfig(topology, shanghai, SCENARIO_SETTINGS, facts);
+    expect(config.edge?.routeSets).toEqual([
+      {
+        id: 'routes-1',
+        destinations: [
+          '9.0.0.0/8',
+          '10.0.0.0/16',
+          '10.1.0.0/16',
+          '10.1.2.0/24',
+          '172.16.0.0/12',
+          '200.1.0.0/16',
+        ],
+      },
+    ]);
+  });
 });

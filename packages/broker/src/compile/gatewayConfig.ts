@@ -1,50 +1,51 @@
 import { inEvaluationOrder } from '@opensag/proto';
 import { areaOfRegion as catalogueAreaOfRegion } from '../domain/catalogue.js';
-import type { Gateway, Topology } from '../domain/types.js';
+import type { Topology } from '../domain/types.js';
 import { SagError } from '../errors.js';
-import { type Memberships, membershipsOf, routesLearnedByGateway, sortedByDestination } from './routes.js';
-import type { AccessPoint, CompileSettings, GatewayConfig, RouteEntry, TunnelConfig } from './types.js';
+import { gatewayRoutes } from './gatewayRoutes.js';
+import { type Memberships, membershipsOf } from './routes.js';
+import type {
+  AccessPoint,
+  CompileSettings,
+  GatewayConfig,
+  KeepaliveSettings,
+  TunnelConfig,
+} from './types.js';
 
 /** A device keeps one active and at most one standby tunnel (SPEC §5 "Tunnel keepalive"). */
 export const MAX_TUNNELS = 2;
 
 function tunnelsFor(accessPoints: readonly AccessPoint[]): TunnelConfig[] {
-  return accessPoints.slice(0, MAX_TUNNELS).map((point, index) => ({
-    accessPoint: point.id,
-    address: point.address,
-    ...(point.publicKey === undefined ? {} : { publicKey: point.publicKey }),
-    role: index === 0 ? 'active' : 'standby',
-  }));
+  return accessPoints.slice(0, MAX_TUNNELS).map((point, index) =>
+    Object.freeze({
+      accessPoint: point.id,
+      address: point.address,
+      ...(point.publicKey === undefined ? {} : { publicKey: point.publicKey }),
+      role: index === 0 ? 'active' : 'standby',
+    }),
+  );
 }
 
-function routesFor(
-  topology: Topology,
-  gateway: Gateway,
-  settings: CompileSettings,
-  members: Memberships | undefined,
-): RouteEntry[] {
-  const areaOfRegion = settings.areaOfRegion ?? catalogueAreaOfRegion;
-  const routes = routesLearnedByGateway(
-    topology,
-    gateway.id,
-    areaOfRegion,
-    members ?? membershipsOf(topology),
-  )
-    .filter((route) => route.state === 'active')
-    .map(
-      (route): RouteEntry => ({
-        destination: route.destination,
-        nextHop: 'tunnel',
-        sourceResourceId: route.sourceResourceId,
-        sourceKind: route.sourceKind,
-      }),
-    );
-  return sortedByDestination(
-    routes,
-    (route) => route.destination,
-    (a, b) =>
-      a.sourceResourceId < b.sourceResourceId ? -1 : a.sourceResourceId > b.sourceResourceId ? 1 : 0,
-  );
+/** The parts every gateway of a batch shares, built once and frozen (see gatewayRoutes.ts). */
+interface SharedParts {
+  settings: CompileSettings;
+  tunnels: readonly TunnelConfig[];
+  keepalive: KeepaliveSettings;
+}
+
+const sharedPartsOf = new WeakMap<Memberships, SharedParts>();
+
+function sharedParts(settings: CompileSettings, members: Memberships): SharedParts {
+  let parts = sharedPartsOf.get(members);
+  if (parts?.settings !== settings) {
+    parts = {
+      settings,
+      tunnels: Object.freeze(tunnelsFor(settings.accessPoints)),
+      keepalive: Object.freeze({ ...settings.keepalive }),
+    };
+    sharedPartsOf.set(members, parts);
+  }
+  return parts;
 }
 
 /**
@@ -55,7 +56,10 @@ export function compileGatewayConfig(
   topology: Topology,
   gatewayId: string,
   settings: CompileSettings,
-  /** Shared by a batch of compilations (see membershipsOf); built for this one otherwise. */
+  /**
+   * Shared by a batch of compilations (see membershipsOf), and so are the route tables, tunnels
+   * and keepalive built from it; built for this one otherwise.
+   */
   members?: Memberships,
 ): GatewayConfig {
   const gateway = topology.gateways.get(gatewayId);
@@ -66,14 +70,17 @@ export function compileGatewayConfig(
     });
   }
   const acl = gateway.aclId ? topology.acls.get(gateway.aclId) : undefined;
+  const batch = members ?? membershipsOf(topology);
+  const shared = sharedParts(settings, batch);
   return {
     gatewayId: gateway.id,
     serialNumber: gateway.serialNumber,
     ports: structuredClone(gateway.ports),
     privateCidrs: [...gateway.privateCidrs],
-    tunnels: tunnelsFor(settings.accessPoints),
-    keepalive: { ...settings.keepalive },
-    routes: routesFor(topology, gateway, settings, members),
+    // Copied arrays of shared, frozen entries: a config is still a snapshot of its own.
+    tunnels: [...shared.tunnels],
+    keepalive: shared.keepalive,
+    routes: gatewayRoutes(topology, gateway, settings.areaOfRegion ?? catalogueAreaOfRegion, batch),
     aclRules: acl ? structuredClone(inEvaluationOrder(acl.rules)) : [],
     aclId: gateway.aclId,
   };
