@@ -19,7 +19,8 @@ export function handleAck(ctx: HandlerContext, session: DeviceSession, payload: 
   const desired = cp.configRecord(gatewayId);
   const result = RESULT_WORDS[ack.result];
   if (!desired || ack.revision !== desired.revision || ack.hash !== desired.hash) {
-    ctx.log.info(
+    // Debug: overlapping fleet-wide changes make many; the device's sync state shows what counts.
+    ctx.log.debug(
       {
         serialNumber,
         gatewayId,
@@ -49,7 +50,8 @@ export function handleAck(ctx: HandlerContext, session: DeviceSession, payload: 
       },
       repeated ? [] : [{ action: 'config.applied', details }],
     );
-    ctx.log.info({ serialNumber, gatewayId, revision: ack.revision }, 'config applied by device');
+    // Debug: a fleet-wide change brings thousands of these at once; the event records each.
+    ctx.log.debug({ serialNumber, gatewayId, revision: ack.revision }, 'config applied by device');
     return;
   }
   const error = ack.error || `the device ${result} revision ${ack.revision} without giving a reason`;

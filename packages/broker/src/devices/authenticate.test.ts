@@ -1,5 +1,6 @@
 import { createProof, deviceTopic, generateIdentity } from '@opensag/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bindDevice, unbindDevice } from '../domain/operations/index.js';
 import { eventually, startTestLink, type TestLink } from './testLink.js';
 
 let t: TestLink;
@@ -34,6 +35,25 @@ describe('CONNECT authentication', () => {
     const client = await t.connect(device);
     expect(client.connected).toBe(true);
     expect(t.controlPlane.topology.gateways.get(device.gatewayId)?.lifecycle).toBe('shipped');
+  });
+
+  it('checks proofs against the new key once the serial number is bound again to another key', async () => {
+    const device = t.device({ active: true });
+    const first = await t.connect(device);
+    await first.endAsync(true);
+    const cp = t.controlPlane;
+    const rebound = { ...device, identity: generateIdentity() };
+    cp.mutate('test', (topology, ctx) => unbindDevice(topology, ctx, device.gatewayId));
+    cp.mutate('test', (topology, ctx) =>
+      bindDevice(topology, ctx, device.gatewayId, {
+        serialNumber: device.serialNumber,
+        publicKey: rebound.identity.publicKey,
+      }),
+    );
+    const err = await refused(t.connect(device));
+    expect(err.code).toBe(5);
+    expect(refusals('bad-signature')).toHaveLength(1);
+    expect((await t.connect(rebound)).connected).toBe(true);
   });
 
   it('refuses a proof signed by another key with "not authorized", logging reason, serial and address', async () => {

@@ -1,6 +1,7 @@
 import { isValidSerialNumber, PROOF_MAX_SKEW_MS, parseTopic, verifyProof } from '@opensag/proto';
 import type { AuthenticateError, Client, ConnectPacket } from 'aedes';
 import type { DeviceLinkContext } from './context.js';
+import { DeviceKeys } from './deviceKeys.js';
 import { DEFAULT_FAILURE_LIMIT, FailureLimit, type FailureLimitOptions } from './failureLimit.js';
 import { NonceCache } from './nonceCache.js';
 import { addressOf } from './sessions.js';
@@ -9,6 +10,8 @@ export interface AuthenticateOptions {
   failureLimit?: FailureLimitOptions;
   /** Proofs are accepted within this many milliseconds of the broker's clock. */
   skewMs?: number;
+  /** Parsed identity keys, shared with whoever forgets a device on unbinding. */
+  keys?: DeviceKeys;
 }
 
 /** The Last Will is only ever the OFFLINE presence message: a few bytes. */
@@ -37,6 +40,7 @@ export function createConnectGuards(ctx: DeviceLinkContext, options: Authenticat
   const nonces = new NonceCache(skewMs);
   const failures = new FailureLimit(options.failureLimit ?? DEFAULT_FAILURE_LIMIT);
   const willProblems = new WeakMap<Client, string>();
+  const keys = options.keys ?? new DeviceKeys();
 
   /** Sessions are always clean (the broker re-sends config on hello) and the Will is checked here. */
   function preConnect(
@@ -92,7 +96,8 @@ export function createConnectGuards(ctx: DeviceLinkContext, options: Authenticat
     if (willProblem) return refuse('bad-will', willProblem);
     let verdict: ReturnType<typeof verifyProof>;
     try {
-      verdict = verifyProof(username, password.toString('utf8'), identityKey, now, skewMs);
+      const key = keys.get(username, identityKey);
+      verdict = verifyProof(username, password.toString('utf8'), key, now, skewMs);
     } catch {
       return refuse('malformed');
     }

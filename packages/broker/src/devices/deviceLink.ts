@@ -7,6 +7,7 @@ import { type AccessPoint, startAccessPoint } from './accessPoint.js';
 import { type AuthenticateOptions, createConnectGuards } from './authenticate.js';
 import { createAuthorizers } from './authorize.js';
 import type { DeviceLinkContext, HandlerContext } from './context.js';
+import { DeviceKeys } from './deviceKeys.js';
 import { createDispatcher } from './dispatch.js';
 import { startMqttServer } from './mqttServer.js';
 import { markOffline, markOnline, touch } from './presence.js';
@@ -58,6 +59,7 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
     push: new ConfigPush(base, options.push),
     probes: new Probes(base, options.probes),
   };
+  const keys = new DeviceKeys();
   const accessPoint = options.accessPoint ?? (await startAccessPoint(options.config.accessPoint, log));
   let mqtt: Awaited<ReturnType<typeof startMqttServer>>;
   try {
@@ -65,7 +67,7 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
       tcp: options.config.mqtt,
       httpServer: options.httpServer,
       handlers: {
-        ...createConnectGuards(base, options.authenticate),
+        ...createConnectGuards(base, { ...options.authenticate, keys }),
         ...createAuthorizers(base),
         published: createDispatcher(ctx),
       },
@@ -112,7 +114,7 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
   let closing = false;
   controlPlane.onCommitted((mutation) => {
     if (closing) return;
-    disconnectUnbound(ctx, mutation);
+    disconnectUnbound(ctx, keys, mutation);
     ctx.push.onCommitted(mutation);
   });
   controlPlane.onConfigChanged((record) => {
@@ -185,10 +187,11 @@ function sessionReplaced(ctx: HandlerContext, previous: DeviceSession, next: Dev
 }
 
 /** Unbinding or deleting a gateway ends its device's session at once. */
-function disconnectUnbound(ctx: HandlerContext, mutation: CommittedMutation): void {
+function disconnectUnbound(ctx: HandlerContext, keys: DeviceKeys, mutation: CommittedMutation): void {
   for (const change of mutation.changes) {
     if (change.kind !== 'gateway' || !change.before?.serialNumber) continue;
     if (change.after?.serialNumber === change.before.serialNumber) continue;
+    keys.forget(change.before.serialNumber);
     const session = ctx.sessions.bySerial(change.before.serialNumber);
     if (!session) continue;
     const reason = change.after ? 'the device was unbound from its gateway' : 'its gateway was deleted';

@@ -50,7 +50,8 @@ export function handleEvent(ctx: HandlerContext, session: DeviceSession, payload
       : { lastSeenAt },
     [{ action, details }],
   );
-  ctx.log.info({ serialNumber, gatewayId, action, accessPoint: event.accessPoint }, 'device event');
+  // Debug: the event log records each (GET /v1/events).
+  ctx.log.debug({ serialNumber, gatewayId, action, accessPoint: event.accessPoint }, 'device event');
 }
 
 /** The reported tunnels with this up/down change applied at once, before the next report. */

@@ -31,7 +31,8 @@ export function handleHello(ctx: HandlerContext, session: DeviceSession, payload
       helloAt: now,
     },
   });
-  ctx.log.info(
+  // Debug: every (re)connection says hello; the device state keeps what it reported.
+  ctx.log.debug(
     {
       serialNumber,
       gatewayId,

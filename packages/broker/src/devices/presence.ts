@@ -13,7 +13,8 @@ export function markOnline(ctx: DeviceLinkContext, session: DeviceSession): void
     { presence: 'online', lastSeenAt },
     wasOnline ? [] : [{ action: 'device.online', details: { address: session.address, lastSeenAt } }],
   );
-  ctx.log.info(
+  // Debug: a reconnect storm brings thousands at once; the device.online event records each.
+  ctx.log.debug(
     { serialNumber: session.serialNumber, gatewayId: session.gatewayId, address: session.address },
     'device online',
   );
@@ -28,7 +29,8 @@ export function markOffline(ctx: DeviceLinkContext, session: DeviceSession, reas
     { presence: 'offline', lastSeenAt },
     [{ action: 'device.offline', details: { reason, address: session.address, lastSeenAt } }],
   );
-  ctx.log.info(
+  // Debug: a broker restart takes every device offline; the device.offline event records each.
+  ctx.log.debug(
     { serialNumber: session.serialNumber, gatewayId: session.gatewayId, reason },
     'device offline',
   );

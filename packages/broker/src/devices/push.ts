@@ -5,18 +5,26 @@ import type { CommittedMutation } from '../controlPlane.js';
 import type { Gateway } from '../domain/types.js';
 import type { CompiledConfigRecord } from '../store/store.js';
 import type { DeviceLinkContext } from './context.js';
+import { RetryWheel } from './retryWheel.js';
 
 export interface PushOptions {
   /** First retry of an unacked config; doubles up to `maxRetryMs`. */
   initialRetryMs?: number;
   maxRetryMs?: number;
+  /** Configs sent in one go before yielding to the event loop (default 500). */
+  batchSize?: number;
 }
+
+/**
+ * Extra wait before a retry per config already waiting for its ack: thousands of devices ack a
+ * fleet-wide change over a second or two, and a retry before that would send every config twice.
+ */
+const BACKLOG_MS_PER_PUSH = 0.5;
 
 interface Outstanding {
   revision: number;
   hash: string;
   attempts: number;
-  timer: NodeJS.Timeout;
 }
 
 /**
@@ -27,8 +35,13 @@ interface Outstanding {
  */
 export class ConfigPush {
   private readonly outstanding = new Map<string, Outstanding>();
+  /** Sends waiting for the next batch: device id → attempt. */
+  private readonly queue = new Map<string, number>();
+  private drainScheduled: NodeJS.Immediate | null = null;
+  private readonly retries: RetryWheel;
   private readonly initialRetryMs: number;
   private readonly maxRetryMs: number;
+  private readonly batchSize: number;
 
   constructor(
     private readonly ctx: DeviceLinkContext,
@@ -36,19 +49,29 @@ export class ConfigPush {
   ) {
     this.initialRetryMs = options.initialRetryMs ?? 1000;
     this.maxRetryMs = options.maxRetryMs ?? 60_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.retries = new RetryWheel((ids) => {
+      for (const id of ids) this.enqueue(id, (this.outstanding.get(id)?.attempts ?? 0) + 1);
+    });
   }
 
-  /** Sends the desired config now if the device needs it and may have it. */
+  /**
+   * Sends the desired config soon if the device needs it and may have it. Sends go out in batches
+   * with the event loop free in between: a mutation answers its caller before ten thousand configs
+   * are encoded, acks are read meanwhile, and aedes is never fed thousands of publishes in one go
+   * (its emitter's stack overflows).
+   */
   reconcile(gatewayId: string): void {
-    const target = this.target(gatewayId);
-    if (!target) {
-      this.cancel(gatewayId);
-      return;
-    }
+    const record = this.ctx.controlPlane.configRecord(gatewayId);
     const current = this.outstanding.get(gatewayId);
-    if (current && current.revision === target.record.revision && current.hash === target.record.hash) return;
+    if (record && current && current.revision === record.revision && current.hash === record.hash) return;
     this.cancel(gatewayId);
-    this.send(gatewayId, 1);
+    this.enqueue(gatewayId, 1);
+  }
+
+  /** Sends or queued sends not acked yet. */
+  get pending(): number {
+    return this.outstanding.size + this.queue.size;
   }
 
   /** The device answered for `revision` (applied or not): stop re-sending it. */
@@ -58,10 +81,9 @@ export class ConfigPush {
 
   /** Stops re-sending (the device went away; its hello will say what it needs). */
   cancel(gatewayId: string): void {
-    const current = this.outstanding.get(gatewayId);
-    if (!current) return;
-    clearTimeout(current.timer);
-    this.outstanding.delete(gatewayId);
+    this.queue.delete(gatewayId);
+    if (!this.outstanding.delete(gatewayId)) return;
+    this.retries.remove(gatewayId);
   }
 
   /** Tells a connected device its gateway is active (idempotent on the device). */
@@ -96,7 +118,28 @@ export class ConfigPush {
   }
 
   close(): void {
-    for (const id of [...this.outstanding.keys()]) this.cancel(id);
+    this.outstanding.clear();
+    this.queue.clear();
+    this.retries.close();
+    if (this.drainScheduled) clearImmediate(this.drainScheduled);
+    this.drainScheduled = null;
+  }
+
+  private enqueue(gatewayId: string, attempt: number): void {
+    this.queue.set(gatewayId, attempt);
+    this.drainScheduled ??= setImmediate(() => this.drain());
+  }
+
+  /** Sends one batch of the queue, and schedules the next while any remain. */
+  private drain(): void {
+    this.drainScheduled = null;
+    let budget = this.batchSize;
+    for (const [gatewayId, attempt] of this.queue) {
+      if (budget-- === 0) break;
+      this.queue.delete(gatewayId);
+      this.send(gatewayId, attempt);
+    }
+    if (this.queue.size > 0) this.drainScheduled = setImmediate(() => this.drain());
   }
 
   private target(deviceId: string): { record: CompiledConfigRecord; serialNumber: string } | null {
@@ -137,15 +180,9 @@ export class ConfigPush {
       hash: record.hash,
     });
     this.publish(serialNumber, 'config', payload, { gatewayId, revision: record.revision, attempt });
-    const delay = Math.min(this.initialRetryMs * 2 ** (attempt - 1), this.maxRetryMs);
-    const timer = setTimeout(() => this.send(gatewayId, attempt + 1), delay);
-    timer.unref();
-    this.outstanding.set(gatewayId, {
-      revision: record.revision,
-      hash: record.hash,
-      attempts: attempt,
-      timer,
-    });
+    const backoff = Math.min(this.initialRetryMs * 2 ** (attempt - 1), this.maxRetryMs);
+    this.retries.schedule(gatewayId, backoff + this.outstanding.size * BACKLOG_MS_PER_PUSH);
+    this.outstanding.set(gatewayId, { revision: record.revision, hash: record.hash, attempts: attempt });
   }
 
   private publish(

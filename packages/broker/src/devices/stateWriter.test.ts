@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../store/sqlite.js';
 import type { DeviceStateRecord, NewEvent } from '../store/store.js';
 import { DeviceStateWriter } from './stateWriter.js';
 
@@ -81,5 +82,58 @@ describe('DeviceStateWriter', () => {
     expect(writer.pending).toBe(0);
     expect(store.calls.putDeviceStates).toEqual([[state('sag-1', 1)]]);
     expect(store.calls.appendEvents[0]).toHaveLength(1);
+  });
+
+  it('writes every event in order, across ticks and on the flush at close, to SQLite', async () => {
+    const store = openSqliteStore(':memory:');
+    try {
+      const writer = new DeviceStateWriter(store, pino({ level: 'silent' }), 20);
+      for (let i = 0; i < 300; i++) writer.append([event(`tick-one.${i}`)]);
+      writer.put(state('sag-1', 1));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(writer.pending).toBe(0);
+      // The second burst is still within its tick when the broker closes: flush writes it.
+      for (let i = 0; i < 300; i++) writer.append([event(`tick-two.${i}`)]);
+      writer.put(state('sag-1', 2));
+      expect(store.listEvents({ limit: 500 }).items).toHaveLength(300);
+      writer.flush();
+      const actions: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = store.listEvents({ limit: 500, cursor });
+        actions.push(...page.items.map((e) => e.action));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      const expected = [
+        ...Array.from({ length: 300 }, (_, i) => `tick-one.${i}`),
+        ...Array.from({ length: 300 }, (_, i) => `tick-two.${i}`),
+      ];
+      expect(actions.reverse()).toEqual(expected);
+      expect(store.loadDeviceStates().get('sag-1')?.appliedRevision).toBe(2);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('stores a device state whose report is shared by later states exactly as given', () => {
+    const store = openSqliteStore(':memory:');
+    try {
+      const report = { ports: [{ name: 'wan0', up: true }], agentVersion: '1.2.3', gone: undefined };
+      const writer = new DeviceStateWriter(store, pino({ level: 'silent' }));
+      writer.put({ ...state('sag-1', 1), report });
+      writer.flush();
+      writer.put({ ...state('sag-1', 2), presence: 'offline', report });
+      writer.put({ ...state('sag-2', 3), report: null });
+      writer.flush();
+      const loaded = store.loadDeviceStates();
+      expect(loaded.get('sag-1')).toEqual({
+        ...state('sag-1', 2),
+        presence: 'offline',
+        report: { ports: [{ name: 'wan0', up: true }], agentVersion: '1.2.3' },
+      });
+      expect(loaded.get('sag-2')).toEqual({ ...state('sag-2', 3), report: null });
+    } finally {
+      store.close();
+    }
   });
 });
