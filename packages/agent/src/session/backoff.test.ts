@@ -67,4 +67,45 @@ describe('Backoff', () => {
   it('refuses a cap below the base', () => {
     expect(() => new Backoff({ baseMs: 1000, capMs: 10 })).toThrow(/baseMs <= capMs/);
   });
+
+  it('keeps waits after refused connections under the lower refusal cap', () => {
+    const backoff = new Backoff({ baseMs: 500, capMs: 30_000, random: () => 0.999999 });
+    const waits = Array.from({ length: 9 }, () => backoff.next('refused'));
+    expect(waits).toEqual([500, 1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000]);
+  });
+
+  it('climbs to the full cap as soon as an attempt fails another way', () => {
+    const backoff = new Backoff({ baseMs: 500, capMs: 30_000, random: () => 0.999999 });
+    for (let i = 0; i < 6; i++) backoff.next('refused');
+    // Six attempts in: a timeout or reset now waits up to min(30 s, 500·2^6).
+    expect(backoff.next('failed')).toBe(30_000);
+    expect(backoff.next('refused')).toBe(5000);
+  });
+
+  it('still spreads refused retries uniformly over [0, refusal cap]', () => {
+    const backoff = new Backoff({ baseMs: 500, capMs: 30_000, refusedCapMs: 2000, random: seeded(11) });
+    for (let i = 0; i < 3; i++) backoff.next('refused');
+    const buckets = new Array(4).fill(0);
+    const samples = 20_000;
+    for (let i = 0; i < samples; i++) {
+      const wait = backoff.next('refused');
+      expect(wait).toBeLessThanOrEqual(2000);
+      buckets[Math.min(3, Math.floor(wait / 500))]++;
+    }
+    for (const count of buckets) {
+      expect(count).toBeGreaterThan(samples / 4 - 400);
+      expect(count).toBeLessThan(samples / 4 + 400);
+    }
+  });
+
+  it('follows a custom base and cap with its default refusal cap', () => {
+    expect(new Backoff({ baseMs: 20, capMs: 200 }).refusedCapMs).toBe(200);
+    expect(new Backoff({ baseMs: 10_000, capMs: 60_000 }).refusedCapMs).toBe(10_000);
+    expect(new Backoff().refusedCapMs).toBe(5000);
+  });
+
+  it('refuses a refusal cap outside [base, cap]', () => {
+    expect(() => new Backoff({ baseMs: 500, capMs: 30_000, refusedCapMs: 100 })).toThrow(/refusedCapMs/);
+    expect(() => new Backoff({ baseMs: 500, capMs: 30_000, refusedCapMs: 60_000 })).toThrow(/refusedCapMs/);
+  });
 });

@@ -317,4 +317,23 @@ describe('DeviceSession against a real broker', () => {
     expect(broker.attempts.every((a) => !a.ok && a.reason === 'bad-signature')).toBe(true);
     expect(session?.connection.lastError).toMatch(/[Nn]ot authorized/);
   });
+
+  it('retries a broker that refuses connections (nothing listening) within the lower refusal cap', async () => {
+    const url = broker.url;
+    await broker.stop();
+    const attempts: number[] = [];
+    // Every wait at its ceiling: refusals stay at 40 ms, other failures would climb to 60 s.
+    startSession({
+      brokerUrl: url,
+      backoff: { baseMs: 20, capMs: 60_000, refusedCapMs: 40, random: () => 0.999999 },
+      onConnectionChange: (c) => {
+        if (c.state === 'connecting') attempts.push(performance.now());
+      },
+    });
+    await eventually(() => attempts.length >= 12, 5000, 'twelve refused attempts');
+    expect(session?.connection.lastError).toMatch(/ECONNREFUSED/);
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
+    // Past 20·2^n the wait would have doubled on; it stays near the 40 ms refusal cap.
+    expect(Math.max(...gaps.slice(4))).toBeLessThan(500);
+  });
 });

@@ -21,7 +21,7 @@ import type { DeviceConfig } from '../config.js';
 import type { DataPlane } from '../dataplane/dataplane.js';
 import { errorMessage } from '../errors.js';
 import { type Clock, realClock, type TimerHandle } from '../keepalive/clock.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { type AttemptFailure, Backoff, type BackoffOptions } from './backoff.js';
 import { CommandDispatcher, runProbe } from './command.js';
 import { handleConfigPush } from './config.js';
 import { buildHello, readAgentVersion } from './hello.js';
@@ -75,7 +75,9 @@ export interface DeviceSessionOptions {
 
 export const SESSION_DEFAULTS = {
   keepaliveSeconds: 30,
-  connectTimeoutMs: 10_000,
+  // A broker that accepted the TCP connection is alive: giving up on a queued CONNECT only puts
+  // it at the back of the queue again, with a new proof to verify (MQTT.js's own default is 30 s).
+  connectTimeoutMs: 30_000,
   stableAfterMs: 60_000,
   reportIntervalMs: 10_000,
 } as const;
@@ -99,6 +101,8 @@ export class DeviceSession {
   private linkUp = false;
   private activated = false;
   private closed = false;
+  /** `refused` when the current attempt met nothing listening (ECONNREFUSED). */
+  private attemptFailure: AttemptFailure = 'failed';
   private reconnectTimer: TimerHandle | null = null;
   private stableTimer: TimerHandle | null = null;
   private reportTimer: TimerHandle | null = null;
@@ -212,6 +216,7 @@ export class DeviceSession {
     this.reconnectTimer = null;
     if (this.closed) return;
     this.setConnection('connecting', this.connectionState.lastError);
+    this.attemptFailure = 'failed';
     const { serialNumber } = this;
     let client: MqttClient;
     try {
@@ -228,6 +233,7 @@ export class DeviceSession {
     // The reason is logged once, with the retry it causes (see onClose).
     client.on('error', (err) => {
       this.connectionState.lastError = errorMessage(err);
+      this.attemptFailure = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : 'failed';
       this.log.debug('broker connection error', { serialNumber, error: errorMessage(err) });
     });
     client.on('close', () => this.onClose(client));
@@ -295,7 +301,7 @@ export class DeviceSession {
   }
 
   private retryLater(): void {
-    const delay = this.backoff.next();
+    const delay = this.backoff.next(this.attemptFailure);
     this.setConnection('disconnected', this.connectionState.lastError);
     this.log.warn('not connected to the broker; retrying', {
       url: this.options.brokerUrl,
