@@ -17,8 +17,12 @@ export const MQTT_LIMITS = {
   maxTopicLevels: 8,
   /** Keepalive must be 1–300 s: 0 (no keepalive) would hide a dead device from presence. */
   keepaliveLimit: 300,
-  /** A connection has 10 s to send CONNECT, so idle sockets cannot pile up. */
-  connectTimeout: 10_000,
+  /**
+   * A connection has 30 s to send CONNECT, so idle sockets cannot pile up. Not less: when a fleet
+   * comes back together after a restart, CONNECTs wait their turn behind thousands of proofs, and a
+   * device cut off for waiting starts over at the back of the queue (agents also wait 30 s).
+   */
+  connectTimeout: 30_000,
   /** A device sends SUBSCRIBE and hello right after CONNECT; more than 16 early packets is a flood. */
   queueLimit: 16,
   /** The longest serial number (only MQTT 3.1 clients are checked by aedes; 3.1.1 by authenticate). */
