@@ -34,14 +34,16 @@ import { openSqliteStore } from '../packages/broker/dist/store/sqlite.js';
 const { values } = parseArgs({
   options: {
     gateways: { type: 'string', default: '10000' },
-    rounds: { type: 'string', default: '9' },
+    rounds: { type: 'string' },
+    // Fewer rounds, same fleet (the suite's quick mode).
+    quick: { type: 'boolean', default: false },
     // Also two access points run by edge agents, with every gateway's tunnel key reported.
     edges: { type: 'boolean', default: false },
     fleet: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.gateways);
-const ROUNDS = Number(values.rounds);
+const ROUNDS = Number(values.rounds ?? (values.quick ? 5 : 9));
 const CREATED = '2026-01-01T00:00:00.000Z';
 const GATEWAYS_PER_CCN = 10;
 const CCNS_PER_CEN = 10;

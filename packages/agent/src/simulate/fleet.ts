@@ -4,6 +4,7 @@ import { UdpProbeTransport } from '../keepalive/udpTransport.js';
 import type { BrokerConnection, ConnectionState } from '../session/deviceSession.js';
 import { readAgentVersion } from '../session/hello.js';
 import { type AgentLog, silentLog } from '../session/log.js';
+import type { DeliveredAck } from './ackWatch.js';
 import { AlwaysUpProbeTransport } from './alwaysUpTransport.js';
 import type { SimulatedIdentity } from './fleetIdentities.js';
 import { SimulatedGateway } from './simulatedGateway.js';
@@ -27,7 +28,19 @@ export interface FleetOptions {
   /** Receives progress lines ("connected n/N, in-sync n/N, failed f"). */
   progress?: (line: string) => void;
   progressIntervalMs?: number;
+  /** Each device's milestones as they happen, timed with `performance.now()`; for benchmarks. */
+  onMilestone?: (milestone: DeviceMilestone) => void;
 }
+
+/** One step of one device: `index` is its place in `identities`. */
+export type DeviceMilestone = { index: number; serialNumber: string; atMs: number } & (
+  | { kind: 'connected' }
+  /** A connection attempt or a connection ended; `reason` is why, when known. */
+  | { kind: 'disconnected'; reason: string | null }
+  | { kind: 'applied'; revision: number }
+  /** The broker took the device's ack of `revision` (PUBACK received). */
+  | { kind: 'acked'; revision: number; result: DeliveredAck['result'] }
+);
 
 /** What `sag-agent simulate` prints once the fleet has settled. */
 export interface FleetSummary {
@@ -45,6 +58,8 @@ export interface FleetSummary {
 
 export interface Fleet {
   readonly gateways: readonly SimulatedGateway[];
+  /** `performance.now()` when the first CONNECT went out. */
+  readonly startedAtMs: number;
   counts(): Omit<FleetSummary, 'connectMs' | 'elapsedMs'>;
   /** One failed device and why, for the operator; null when none failed. */
   firstFailure(): { serialNumber: string; reason: string } | null;
@@ -68,9 +83,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const count = options.identities.length;
   const agentVersion = readAgentVersion();
   const openers = (options.sourceAddresses ?? []).map((address) => openFrom(options.brokerUrl, address));
+  const milestone = options.onMilestone;
   const tracked: Tracked[] = [];
   for (const [i, identity] of options.identities.entries()) {
-    tracked.push(await track(identity, openers.length > 0 ? openers[i % openers.length] : undefined));
+    tracked.push(await track(i, identity, openers.length > 0 ? openers[i % openers.length] : undefined));
   }
   const startedAt = performance.now();
   let firstConnections = 0;
@@ -85,7 +101,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   });
   let summary: FleetSummary | null = null;
 
-  async function track(identity: SimulatedIdentity, opener?: ClientOpener): Promise<Tracked> {
+  async function track(index: number, identity: SimulatedIdentity, opener?: ClientOpener): Promise<Tracked> {
     const transport: ProbeTransport = options.udpProbes
       ? await UdpProbeTransport.open({ serialNumber: identity.serialNumber })
       : new AlwaysUpProbeTransport();
@@ -105,10 +121,36 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       ...(opener ? { connect: opener } : {}),
       probeTransport: transport,
       log: options.deviceLog?.(identity.serialNumber) ?? silentLog,
-      onConnectionChange: (connection) => onConnectionChange(entry, connection),
-      onConfigApplied: (config) => onApplied(entry, config),
+      onConnectionChange: (connection) => {
+        onConnectionChange(entry, connection);
+        if (milestone) connectionMilestone(index, identity.serialNumber, connection);
+      },
+      onConfigApplied: (config) => {
+        onApplied(entry, config);
+        milestone?.({
+          index,
+          serialNumber: identity.serialNumber,
+          atMs: performance.now(),
+          kind: 'applied',
+          revision: config.revision,
+        });
+      },
+      ...(milestone
+        ? {
+            onAckDelivered: (ack: DeliveredAck) =>
+              milestone({ index, serialNumber: identity.serialNumber, ...ack, kind: 'acked' }),
+          }
+        : {}),
     });
     return entry;
+  }
+
+  function connectionMilestone(index: number, serialNumber: string, connection: BrokerConnection): void {
+    const atMs = performance.now();
+    if (connection.state === 'connected') milestone?.({ index, serialNumber, atMs, kind: 'connected' });
+    else if (connection.state === 'disconnected') {
+      milestone?.({ index, serialNumber, atMs, kind: 'disconnected', reason: connection.lastError });
+    }
   }
 
   function onConnectionChange(entry: Tracked, connection: BrokerConnection): void {
@@ -183,6 +225,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   let closing: Promise<void> | null = null;
   return {
     gateways: tracked.map((t) => t.gateway),
+    startedAtMs: startedAt,
     counts,
     firstFailure: () => {
       for (const t of tracked) {

@@ -1,4 +1,4 @@
-import type { IClientOptions, MqttClient } from 'mqtt';
+import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
 import { type ApplyOutcome, ConfigApplier } from '../apply/applier.js';
 import type { DeviceConfig } from '../config.js';
 import { EmulatedDataPlane } from '../dataplane/emulated/emulatedDataPlane.js';
@@ -8,6 +8,7 @@ import { type TunnelEvent, TunnelMonitor } from '../keepalive/tunnelMonitor.js';
 import { type BrokerConnection, DeviceSession } from '../session/deviceSession.js';
 import type { AgentLog } from '../session/log.js';
 import { buildReport, tunnelEventMessage } from '../session/report.js';
+import { type DeliveredAck, watchConfigAcks } from './ackWatch.js';
 import type { SimulatedIdentity } from './fleetIdentities.js';
 
 /** The applier of the real agent, remembering the last outcome so the fleet can count failures. */
@@ -33,6 +34,8 @@ export interface SimulatedGatewayOptions {
   log: AgentLog;
   onConnectionChange: (connection: BrokerConnection) => void;
   onConfigApplied: (config: DeviceConfig) => void;
+  /** The broker took one of this device's config acks (its PUBACK arrived); for benchmarks. */
+  onAckDelivered?: (ack: DeliveredAck) => void;
 }
 
 /**
@@ -57,6 +60,7 @@ export class SimulatedGateway {
       persist: async () => undefined,
     });
     const startedAt = realClock.now();
+    const connect = ackTimingConnect(options);
     this.session = new DeviceSession({
       brokerUrl: options.brokerUrl,
       identity: options.identity,
@@ -69,7 +73,7 @@ export class SimulatedGateway {
       keepaliveSeconds: options.keepaliveSeconds,
       reportIntervalMs: options.reportIntervalMs,
       log: options.log,
-      ...(options.connect ? { connect: options.connect } : {}),
+      ...(connect ? { connect } : {}),
       onConnectionChange: options.onConnectionChange,
       onConfigApplied: (config) => {
         this.watchTunnels(config);
@@ -133,4 +137,17 @@ export class SimulatedGateway {
   private feedLinkStates(): void {
     if (this.monitor) this.dataPlane.setTunnelStates(this.monitor.linkStates());
   }
+}
+
+/** The client opener, watching config acks when someone listens for them (no cost otherwise). */
+function ackTimingConnect(options: SimulatedGatewayOptions): SimulatedGatewayOptions['connect'] {
+  const { onAckDelivered } = options;
+  if (!onAckDelivered) return options.connect;
+  const open = options.connect ?? mqttConnect;
+  const { serialNumber } = options.identity;
+  return (brokerUrl, clientOptions) => {
+    const client = open(brokerUrl, clientOptions);
+    watchConfigAcks(client, serialNumber, onAckDelivered);
+    return client;
+  };
 }
