@@ -40,6 +40,13 @@ export const MQTT_LIMITS = {
   maxWebSocketFrameBytes: LIMITS.maxPayloadBytes + 64 * 1024,
 } as const;
 
+/**
+ * Connections the kernel holds for aedes to accept (Node's default is 511). A fleet returning
+ * together after a restart arrives faster than a busy event loop accepts, and an overflowing queue
+ * resets connections. Linux caps it at net.core.somaxconn (4096 by default).
+ */
+export const MQTT_LISTEN_BACKLOG = 4096;
+
 export type MqttHandlers = Pick<
   AedesOptions,
   'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward' | 'published'
@@ -100,7 +107,7 @@ export async function startMqttServer(options: {
 function listen(server: TcpServer, at: HostPort): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(at.port, at.host, () => {
+    server.listen({ port: at.port, host: at.host, backlog: MQTT_LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
