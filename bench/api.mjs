@@ -160,14 +160,16 @@ async function measurePair(hello, broker, request) {
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
+/** `target` null: a figure shown for reference, held to no target. */
 function report(label, { figure, hello, ratio }, target) {
   const met = figure.perSecond >= target ? 'met' : 'NOT MET';
+  const verdict = target === null ? 'no target (50 gateways a page)' : `target ≥ ${fmt(target)}/s ${met}`;
   const runs = (summary) => summary.runs.map((run) => fmt(run.perSecond)).join(', ');
   process.stdout.write(
     `B5 ${label}: ${fmt(figure.perSecond)} req/s (p50 ${figure.p50} ms, p99 ${figure.p99} ms, ` +
       `non-2xx/errors ${figure.failed}, server CPU ${fmt(figure.cpuMicros)} µs/req); ` +
       `fastify hello-world ${fmt(hello.perSecond)} req/s (${fmt(hello.cpuMicros)} µs/req); ` +
-      `ratio ${ratio.toFixed(2)}; target ≥ ${fmt(target)}/s ${met}` +
+      `ratio ${ratio.toFixed(2)}; ${verdict}` +
       (ROUNDS > 1 ? ` [runs: ${runs(figure)}; hello-world ${runs(hello)}]` : '') +
       '\n',
   );
@@ -321,7 +323,7 @@ async function run(dataDir) {
     }
     if (wanted('list')) {
       const list = await measurePair(hello, broker, { paths: ['/v1/gateways?limit=50'] });
-      report('reads GET /v1/gateways?limit=50', list, READ_TARGET);
+      report('reads GET /v1/gateways?limit=50', list, null);
     }
     if (wanted('writes')) {
       const writes = await measurePair(hello, broker, {
