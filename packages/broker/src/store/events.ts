@@ -79,8 +79,11 @@ export function toEventRow(event: NewEvent): Omit<EventRow, 'id'> {
   };
 }
 
-/** Decodes a stored event; `before`/`after`/`details` stay absent when none was recorded. */
-export function fromEventRow(row: EventRow): StoredEvent {
+/**
+ * Decodes a stored event; `before`/`after`/`details` stay absent when none was recorded. `decode`
+ * reads their JSON (the prototype-safe decoder unless the caller knows a cheaper one will do).
+ */
+export function fromEventRow(row: EventRow, decode: (text: string) => unknown = decodeJson): StoredEvent {
   const event: StoredEvent = {
     id: row.id,
     at: row.at,
@@ -90,9 +93,9 @@ export function fromEventRow(row: EventRow): StoredEvent {
     resourceType: row.resource_type,
     resourceId: row.resource_id,
   };
-  if (row.before !== null) event.before = decodeJson(row.before);
-  if (row.after !== null) event.after = decodeJson(row.after);
-  if (row.details !== null) event.details = decodeJson(row.details);
+  if (row.before !== null) event.before = decode(row.before);
+  if (row.after !== null) event.after = decode(row.after);
+  if (row.details !== null) event.details = decode(row.details);
   return event;
 }
 

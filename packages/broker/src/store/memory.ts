@@ -170,7 +170,7 @@ class MemoryStore implements Store {
   private appendStaged(rows: EventRow[]): StoredEvent[] {
     this.events.push(...rows);
     if (rows.length > 0) this.lastEventId = rows[rows.length - 1].id;
-    return rows.map(fromEventRow);
+    return rows.map((row) => fromEventRow(row));
   }
 
   private assertOpen(): void {

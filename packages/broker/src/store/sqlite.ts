@@ -240,7 +240,10 @@ class SqliteStoreImpl implements SqliteStore {
       filter = filter === 'resource' ? 'resourceAndCategory' : 'category';
     }
     const rows = this.statements.listEvents[filter].all(params);
-    return eventPage(rows.map(fromEventRow), limit);
+    return eventPage(
+      rows.map((row) => fromEventRow(row)),
+      limit,
+    );
   }
 
   loadDeviceStates(): Map<string, DeviceStateRecord> {
@@ -310,23 +313,9 @@ class SqliteStoreImpl implements SqliteStore {
  * costs several times a plain parse, and the reviver can only act on text that names such a key.
  */
 function readBack(row: EventRow): StoredEvent {
-  const plain = (text: string | null) =>
-    text === null || text.includes('__proto__') || text.includes('constructor')
-      ? decodeJson(text)
-      : JSON.parse(text);
-  const event: StoredEvent = {
-    id: row.id,
-    at: row.at,
-    category: row.category,
-    action: row.action,
-    actor: row.actor,
-    resourceType: row.resource_type,
-    resourceId: row.resource_id,
-  };
-  if (row.before !== null) event.before = plain(row.before);
-  if (row.after !== null) event.after = plain(row.after);
-  if (row.details !== null) event.details = plain(row.details);
-  return event;
+  return fromEventRow(row, (text) =>
+    text.includes('__proto__') || text.includes('constructor') ? decodeJson(text) : JSON.parse(text),
+  );
 }
 
 /** JSON of device reports, by object: an ack or a presence change keeps the same report. */
