@@ -2,7 +2,7 @@ import type { EdgePeerConfig } from '@opensag/proto';
 import { rememberJson } from '../store/json.js';
 import type { CompiledConfigRecord } from '../store/store.js';
 import { type CanonicalParts, canonicalTextOf, PageHashes, piecesAround } from './edgeHash.js';
-import { canonicalJson, configHash } from './revision.js';
+import { canonicalJson, configHash, nextConfigRecord } from './revision.js';
 import type { GatewayConfig } from './types.js';
 
 /** A page never grows past this many peers, whatever the ids. */
@@ -53,22 +53,18 @@ export class EdgeRevisions {
     now: Date,
   ): CompiledConfigRecord | null {
     const parts = this.partsOf(config);
-    const hash = parts ? this.hashes.hash(config.gatewayId, parts) : configHash(config);
-    if (previous && previous.hash === hash) return null;
+    const record = nextConfigRecord(previous, config, now, this.hashWith(config, parts));
     // A store that keeps the text as it is pays nothing; one that writes it out copies it once.
-    if (parts) rememberJson(Object.freeze(config), canonicalTextOf(parts));
-    return {
-      gatewayId: config.gatewayId,
-      revision: (previous?.revision ?? 0) + 1,
-      hash,
-      config,
-      compiledAt: now.toISOString(),
-    };
+    if (record && parts) rememberJson(Object.freeze(config), canonicalTextOf(parts));
+    return record;
   }
 
   /** configHash(config), computed from the kept page texts. */
   hashOf(config: GatewayConfig): string {
-    const parts = this.partsOf(config);
+    return this.hashWith(config, this.partsOf(config));
+  }
+
+  private hashWith(config: GatewayConfig, parts: CanonicalParts | undefined): string {
     return parts ? this.hashes.hash(config.gatewayId, parts) : configHash(config);
   }
 

@@ -39,14 +39,15 @@ export function configHash(config: GatewayConfig): string {
 
 /**
  * The record to store and push for a freshly compiled config, or null when its content is the
- * same as the previous one: revisions only move when there is something new to apply.
+ * same as the previous one: revisions only move when there is something new to apply. `hash` is
+ * `configHash(config)`, given by a caller that computed it more cheaply.
  */
 export function nextConfigRecord(
   previous: CompiledConfigRecord | undefined,
   config: GatewayConfig,
   now: Date,
+  hash: string = configHash(config),
 ): CompiledConfigRecord | null {
-  const hash = configHash(config);
   if (previous && previous.hash === hash) return null;
   return {
     gatewayId: config.gatewayId,
