@@ -53,7 +53,11 @@ export function generateIdentity(): DeviceIdentity {
   };
 }
 
-/** The key a device was bound with; throws ProtocolError unless it is 32 bytes of standard base64. */
+/**
+ * The key a device was bound with; throws ProtocolError unless it is 32 bytes of standard base64.
+ * Imported as a JWK: OpenSSL 3 builds it straight from the raw bytes, several times faster than
+ * decoding the same key wrapped in DER (it is parsed at every device CONNECT).
+ */
 export function publicKeyFromBase64(publicKey: string): KeyObject {
   if (typeof publicKey !== 'string' || !STANDARD_BASE64.test(publicKey)) {
     throw new ProtocolError(
@@ -66,7 +70,10 @@ export function publicKeyFromBase64(publicKey: string): KeyObject {
   if (raw.length !== 32 || raw.toString('base64') !== publicKey) {
     throw new ProtocolError('INVALID_FIELD', 'public key does not decode to exactly 32 bytes', 'publicKey');
   }
-  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 function signedText(serialNumber: string, millis: number, nonce: string): Buffer {

@@ -26,7 +26,7 @@ describe('DeviceKeys', () => {
     keys.get('SN-1', generateIdentity().publicKey);
     keys.forget('SN-1');
     expect(keys.size).toBe(0);
-    expect(() => keys.get('SN-2', 'not-a-key')).toThrow(/public key is not the standard base64/);
+    expect(() => keys.get('SN-2', 'not-a-key')).toThrow(/public key must be the standard base64/);
     expect(keys.size).toBe(0);
   });
 
