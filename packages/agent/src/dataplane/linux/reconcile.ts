@@ -137,8 +137,11 @@ export interface Step {
   settle?(ctx: ReconcileContext, desired: LinuxDesired, changed: boolean): Promise<void>;
   /** The parts of the machine its plan (and settle) read. */
   reads: readonly ReadName[];
-  /** The parts of the machine its changes may alter, read again after them; all when not said. */
-  alters?: readonly ReadName[];
+  /**
+   * The parts of the machine its changes may alter, read again after them; all when not said. A
+   * function picks them from the changes made.
+   */
+  alters?: readonly ReadName[] | ((changes: readonly Change[]) => readonly ReadName[]);
 }
 
 const aclStep: Step = {
@@ -192,12 +195,18 @@ const wanDhcpStep: Step = {
 const tunnelsStep: Step = {
   name: 'tunnels',
   reads: ['links', 'wireguard'],
-  // A deleted tunnel takes its routes with it.
-  alters: ['links', 'wireguard', 'routes'],
+  // A deleted tunnel takes its routes with it; a new or corrected one leaves the routes as they were.
+  alters: (changes) =>
+    changes.some((change) => change.commands.some(deletesLink))
+      ? ['links', 'wireguard', 'routes']
+      : ['links', 'wireguard'],
   async plan(ctx, desired) {
     return planTunnels(desired.tunnels, await readTunnels(ctx), ctx.key, ctx.wireguard.implementation);
   },
 };
+
+const deletesLink = (command: Command) =>
+  command.cmd === 'ip' && command.args[0] === 'link' && command.args[1] === 'del';
 
 export const routesStep: Step = {
   name: 'routes',
@@ -258,7 +267,8 @@ export async function converge(
         },
       });
     } finally {
-      if (changes.length > 0) forgetMachineRead(ctx, step.alters);
+      if (changes.length > 0)
+        forgetMachineRead(ctx, typeof step.alters === 'function' ? step.alters(changes) : step.alters);
       ctx.ahead = readsOf(steps.slice(i + 1));
       await step.settle?.(ctx, desired, changes.length > 0);
     }
