@@ -161,4 +161,33 @@ describe('CONNECT authentication', () => {
       await client.endAsync();
     }
   });
+
+  it('holds takeovers down when two holders of one key keep taking the session from each other', async () => {
+    await t.close();
+    const figures = { takeovers: 2, windowMs: 60_000, holdDownMs: 300, maxHoldDownMs: 1000, quietMs: 60_000 };
+    t = await startTestLink({
+      authenticate: {
+        failureLimit: { burst: 2, perMinute: 1 },
+        takeoverLimit: { ...figures, maxSerials: 100 },
+      },
+    });
+    const device = t.device({ active: true });
+    await t.connect(device, {}, '127.0.0.21');
+    await t.connect(device, {}, '127.0.0.22'); // takeover 1
+    const holder = await t.connect(device, {}, '127.0.0.21'); // takeover 2: the hold-down starts
+    for (let i = 0; i < 3; i++) expect((await refused(t.connect(device, {}, '127.0.0.22'))).code).toBe(5);
+    expect(holder.connected).toBe(true);
+    // Warned once (then debug), and not counted against the address (its failure burst is 2).
+    expect(refusals('takeover-held-down').map((l) => l.level)).toEqual([40, 20, 20]);
+    await eventually(() => t.events(device.gatewayId).some((e) => e.action === 'device.takeovers-held-down'));
+    const heldDown = t.events(device.gatewayId).filter((e) => e.action === 'device.takeovers-held-down');
+    expect(heldDown).toHaveLength(1);
+    expect(heldDown[0].details).toMatchObject({
+      takeovers: 2,
+      holdDownSeconds: 0.3,
+      previousAddress: '127.0.0.22',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await t.connect(device, {}, '127.0.0.22')).connected).toBe(true);
+  });
 });

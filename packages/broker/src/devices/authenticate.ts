@@ -4,7 +4,14 @@ import type { DeviceLinkContext } from './context.js';
 import { DeviceKeys } from './deviceKeys.js';
 import { DEFAULT_FAILURE_LIMIT, FailureLimit, type FailureLimitOptions } from './failureLimit.js';
 import { NonceCache } from './nonceCache.js';
-import { addressOf } from './sessions.js';
+import {
+  addressOf,
+  DEFAULT_TAKEOVER_LIMIT,
+  type DeviceSession,
+  type TakeoverHoldDown,
+  TakeoverLimit,
+  type TakeoverLimitOptions,
+} from './sessions.js';
 
 export interface AuthenticateOptions {
   failureLimit?: FailureLimitOptions;
@@ -12,6 +19,8 @@ export interface AuthenticateOptions {
   skewMs?: number;
   /** Parsed identity keys, shared with whoever forgets a device on unbinding. */
   keys?: DeviceKeys;
+  /** How often one identity may take over its own open session (clones) before a hold-down. */
+  takeoverLimit?: TakeoverLimitOptions;
 }
 
 /** The Last Will is only ever the OFFLINE presence message: a few bytes. */
@@ -29,7 +38,12 @@ type Refusal =
   | 'bad-signature'
   | 'replayed'
   | 'replay-cache-full'
-  | 'bad-will';
+  | 'too-many-proofs'
+  | 'bad-will'
+  | 'takeover-held-down';
+
+/** Refusals that say nothing about the address: they do not spend its failure budget. */
+const NOT_FAILURES: ReadonlySet<Refusal> = new Set(['rate-limited', 'takeover-held-down']);
 
 /**
  * CONNECT checks of SPEC §5: clientId = username = a bound serial number, password = a fresh
@@ -41,6 +55,7 @@ export function createConnectGuards(ctx: DeviceLinkContext, options: Authenticat
   const failures = new FailureLimit(options.failureLimit ?? DEFAULT_FAILURE_LIMIT);
   const willProblems = new WeakMap<Client, string>();
   const keys = options.keys ?? new DeviceKeys();
+  const takeovers = new TakeoverLimit(options.takeoverLimit ?? DEFAULT_TAKEOVER_LIMIT);
 
   /** Sessions are always clean (the broker re-sends config on hello) and the Will is checked here. */
   function preConnect(
@@ -71,18 +86,24 @@ export function createConnectGuards(ctx: DeviceLinkContext, options: Authenticat
   ) {
     const address = addressOf(client);
     const now = ctx.nowMs();
-    const refuse = (reason: Refusal, detail?: string) => {
-      if (reason !== 'rate-limited') failures.fail(address, now);
-      ctx.log.warn(
-        { reason, detail, serialNumber: shown(username), clientId: shown(client.id), address },
-        `device connection refused: ${reason}`,
-      );
+    const refuse = (reason: Refusal, detail?: string, quiet = false) => {
+      if (!NOT_FAILURES.has(reason)) failures.fail(address, now);
+      const fields = { reason, detail, serialNumber: shown(username), clientId: shown(client.id), address };
+      ctx.log[quiet ? 'debug' : 'warn'](fields, `device connection refused: ${reason}`);
       const error = new Error(`not authorized: ${reason}`) as AuthenticateError;
       error.returnCode = NOT_AUTHORIZED;
       done(error, false);
     };
 
-    if (failures.blocked(address, now)) return refuse('rate-limited');
+    if (failures.blocked(address, now)) {
+      // Refused before any work; logged once a minute per address with the count, not per attempt.
+      const count = failures.refused(address, now);
+      const detail =
+        count === 1
+          ? 'the address spent its failure budget'
+          : `${count} attempts refused since the last such line`;
+      return refuse('rate-limited', detail, count === null);
+    }
     if (client.id !== username) return refuse('client-id-mismatch');
     if (!isValidSerialNumber(username)) return refuse('invalid-serial');
     // A gateway's device, or the edge agent running an access point of the broker's config file.
@@ -102,15 +123,52 @@ export function createConnectGuards(ctx: DeviceLinkContext, options: Authenticat
       return refuse('malformed');
     }
     if (!verdict.ok) return refuse(verdict.reason);
-    const seen = nonces.remember(`${username}|${verdict.nonce}`, verdict.millis, now);
+    const seen = nonces.remember(username, verdict.nonce, verdict.millis, now);
     if (seen === 'replayed') return refuse('replayed');
     if (seen === 'full') return refuse('replay-cache-full');
+    if (seen === 'serial-full') return refuse('too-many-proofs', 'more live proofs than a device ever needs');
+    const open = ctx.sessions.live(username);
+    if (open) {
+      const takeover = takeovers.takeover(username, now);
+      if (!takeover.allowed) {
+        const until = new Date(takeover.untilMs).toISOString();
+        return refuse('takeover-held-down', `the open session holds until ${until}`, takeover.refused > 1);
+      }
+      if (takeover.holdDown) holdDownStarted(ctx, open, address, takeover.holdDown);
+    }
     ctx.sessions.admit(client, username, deviceId, address, new Date(now));
     ctx.log.debug({ serialNumber: username, gatewayId: deviceId, address }, 'device authenticated');
     done(null, true);
   }
 
   return { preConnect, authenticate };
+}
+
+/**
+ * Two holders of one identity keep taking the session from each other: one event and one warning
+ * for the whole hold-down, while the session that holds now stays.
+ */
+function holdDownStarted(
+  ctx: DeviceLinkContext,
+  open: DeviceSession,
+  address: string,
+  holdDown: TakeoverHoldDown,
+): void {
+  const details = {
+    takeovers: holdDown.takeovers,
+    windowSeconds: holdDown.windowMs / 1000,
+    holdDownSeconds: holdDown.holdDownMs / 1000,
+    until: new Date(holdDown.untilMs).toISOString(),
+    previousAddress: open.address,
+    address,
+  };
+  ctx.log.warn(
+    { serialNumber: open.serialNumber, gatewayId: open.gatewayId, ...details },
+    'device identity used by two connections taking over each other: further takeovers held down',
+  );
+  ctx.controlPlane.recordDeviceEvents(open.gatewayId, open.serialNumber, [
+    { action: 'device.takeovers-held-down', details },
+  ]);
 }
 
 /** A client-supplied identifier as safe to log: a string of bounded length, or null. */

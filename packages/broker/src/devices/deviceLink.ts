@@ -13,7 +13,7 @@ import { startMqttServer } from './mqttServer.js';
 import { markOffline, markOnline, touch } from './presence.js';
 import { type ProbeAnswer, type ProbeOptions, type ProbeRequest, Probes } from './probes.js';
 import { ConfigPush, type PushOptions } from './push.js';
-import { type DeviceSession, DeviceSessions } from './sessions.js';
+import { addressOf, type DeviceSession, DeviceSessions } from './sessions.js';
 
 export interface DeviceLinkOptions {
   controlPlane: ControlPlane;
@@ -96,12 +96,27 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
     sessions.setCloseReason(client, 'keepalive expired: nothing heard within 1.5 × keepalive'),
   );
   aedes.on('clientError', (client, err) => {
+    // aedes' own backstop for a device that stops reading (push drops it sooner, outputBacklog.ts).
+    if (err.message === 'drain timeout') {
+      const reason = 'the device is not reading: its output did not drain within 20 s';
+      sessions.setCloseReason(client, reason);
+      log.warn({ serialNumber: client.id, reason }, 'dropping a device that does not read');
+      return;
+    }
     sessions.setCloseReason(client, `connection error: ${err.message}`);
-    log.debug({ serialNumber: client.id, err: err.message }, 'device connection error');
+    if (isRefusedPacket(err))
+      log.warn(
+        { serialNumber: client.id, address: addressOf(client), err: err.message },
+        'device connection cut',
+      );
+    else log.debug({ serialNumber: client.id, err: err.message }, 'device connection error');
   });
-  aedes.on('connectionError', (_client, err) =>
-    log.debug({ err: err.message }, 'connection failed before CONNACK'),
-  );
+  aedes.on('connectionError', (client, err) => {
+    // An oversize packet is hostile or broken, worth seeing at the default level; the rest is noise.
+    if (isRefusedPacket(err))
+      log.warn({ address: addressOf(client), err: err.message }, 'connection cut before CONNACK');
+    else log.debug({ err: err.message }, 'connection failed before CONNACK');
+  });
   aedes.on('ping', (_packet, client) => {
     const session = sessions.current(client);
     if (session) touch(ctx, session);
@@ -148,6 +163,9 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
   };
 }
 
+/** The packet size guard's refusal (mqttServer.ts `guardPacketSize`). */
+const isRefusedPacket = (err: Error) => err.message.startsWith('MQTT packet of ');
+
 function onDisconnect(ctx: HandlerContext, client: Client): void {
   const ended = ctx.sessions.closed(client);
   if (!ended) return;
@@ -186,20 +204,27 @@ function sessionReplaced(ctx: HandlerContext, previous: DeviceSession, next: Dev
   ]);
 }
 
-/** Unbinding or deleting a gateway ends its device's session at once. */
+/**
+ * Unbinding or deleting a gateway ends its device's session at once: it is offline from this
+ * commit on, and whatever its connections still send (a Will, a QoS 1 publish in flight, a
+ * CONNECT waiting for its CONNACK) no longer counts for the gateway, which may already have a
+ * newly bound device.
+ */
 function disconnectUnbound(ctx: HandlerContext, keys: DeviceKeys, mutation: CommittedMutation): void {
   for (const change of mutation.changes) {
     if (change.kind !== 'gateway' || !change.before?.serialNumber) continue;
     if (change.after?.serialNumber === change.before.serialNumber) continue;
-    keys.forget(change.before.serialNumber);
-    const session = ctx.sessions.bySerial(change.before.serialNumber);
-    if (!session) continue;
+    const serialNumber = change.before.serialNumber;
+    keys.forget(serialNumber);
+    const { current, clients } = ctx.sessions.end(serialNumber);
+    if (clients.length === 0) continue;
     const reason = change.after ? 'the device was unbound from its gateway' : 'its gateway was deleted';
-    ctx.sessions.setCloseReason(session.client, reason);
-    ctx.log.info(
-      { serialNumber: session.serialNumber, gatewayId: change.id, reason },
-      'disconnecting device',
-    );
-    session.client.close();
+    ctx.log.info({ serialNumber, gatewayId: change.id, reason }, 'disconnecting device');
+    if (current) {
+      ctx.push.cancel(current.gatewayId);
+      ctx.probes.abandon(serialNumber);
+      markOffline(ctx, current, reason);
+    }
+    for (const client of clients) client.close();
   }
 }

@@ -1,37 +1,64 @@
 /**
  * Nonces of accepted CONNECT proofs, kept until their proof could no longer pass the clock check,
  * so each proof works once. Bounded: when full of live nonces it refuses new ones (fails closed)
- * rather than forget one that could still be replayed.
+ * rather than forget one that could still be replayed. Each serial number has its own share, so
+ * one key presenting proofs in a loop (a clone, a stolen key) locks out only itself, never the
+ * fleet: a device reconnecting every 5 s holds about 60 live nonces, far below the 500 allowed.
  */
 export class NonceCache {
-  private readonly expiries = new Map<string, number>();
+  private readonly bySerial = new Map<string, Map<string, number>>();
+  private entries = 0;
   private insertsSinceSweep = 0;
 
   constructor(
     /** How long after the proof's own timestamp it stays acceptable (the skew window). */
     private readonly skewMs: number,
     private readonly maxEntries = 100_000,
+    private readonly maxPerSerial = 500,
   ) {}
 
   /**
-   * Remembers `nonce` of a proof stamped `proofMillis`. Returns 'replayed' when it was seen
-   * before, 'full' when the cache cannot take it, else 'fresh'.
+   * Remembers `nonce` of a proof by `serialNumber` stamped `proofMillis`. Returns 'replayed' when
+   * it was seen before, 'full' when the cache cannot take it, 'serial-full' when this serial number
+   * holds its whole share of live nonces, else 'fresh'.
    */
-  remember(key: string, proofMillis: number, nowMs: number): 'fresh' | 'replayed' | 'full' {
-    const expiry = this.expiries.get(key);
+  remember(
+    serialNumber: string,
+    nonce: string,
+    proofMillis: number,
+    nowMs: number,
+  ): 'fresh' | 'replayed' | 'full' | 'serial-full' {
+    const expiry = this.bySerial.get(serialNumber)?.get(nonce);
     if (expiry !== undefined && expiry >= nowMs) return 'replayed';
-    if (++this.insertsSinceSweep >= 1000 || this.expiries.size >= this.maxEntries) this.sweep(nowMs);
-    if (this.expiries.size >= this.maxEntries) return 'full';
-    this.expiries.set(key, proofMillis + this.skewMs);
+    if (++this.insertsSinceSweep >= 1000 || this.entries >= this.maxEntries) this.sweep(nowMs);
+    if (this.entries >= this.maxEntries) return 'full';
+    let nonces = this.bySerial.get(serialNumber);
+    if (!nonces) {
+      nonces = new Map();
+      this.bySerial.set(serialNumber, nonces);
+    }
+    if (nonces.size >= this.maxPerSerial) this.sweepSerial(serialNumber, nonces, nowMs);
+    if (nonces.size >= this.maxPerSerial) return 'serial-full';
+    if (!nonces.has(nonce)) this.entries += 1;
+    nonces.set(nonce, proofMillis + this.skewMs);
     return 'fresh';
   }
 
   get size(): number {
-    return this.expiries.size;
+    return this.entries;
   }
 
   private sweep(nowMs: number): void {
     this.insertsSinceSweep = 0;
-    for (const [key, expiry] of this.expiries) if (expiry < nowMs) this.expiries.delete(key);
+    for (const [serialNumber, nonces] of this.bySerial) this.sweepSerial(serialNumber, nonces, nowMs);
+  }
+
+  private sweepSerial(serialNumber: string, nonces: Map<string, number>, nowMs: number): void {
+    for (const [nonce, expiry] of nonces) {
+      if (expiry >= nowMs) continue;
+      nonces.delete(nonce);
+      this.entries -= 1;
+    }
+    if (nonces.size === 0) this.bySerial.delete(serialNumber);
   }
 }

@@ -3,6 +3,7 @@ import { createProof } from '@opensag/proto';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unbindDevice } from '../domain/operations/index.js';
 import { eventually, startTestLink, type TestDevice, type TestLink } from './testLink.js';
 
 let t: TestLink;
@@ -88,5 +89,22 @@ describe('presence', () => {
     expect(t.controlPlane.gatewayStatus(overWebSocket.gatewayId).presence).toBe('offline');
     const offline = t.events(device.gatewayId).find((e) => e.action === 'device.offline');
     expect(offline?.details).toMatchObject({ reason: 'the broker is stopping' });
+  });
+
+  it('takes an unbound device offline at the unbinding commit, before its connection has closed', async () => {
+    const device = t.device({ active: true });
+    const client = await t.connectAgent(device);
+    const cut = new Promise((resolve) => client.once('close', resolve));
+    await eventually(() => t.controlPlane.gatewayStatus(device.gatewayId).presence === 'online');
+    t.controlPlane.mutate('test', (topology, ctx) => unbindDevice(topology, ctx, device.gatewayId));
+    // Same tick: whatever the old connection still sends from here on has no session to count for.
+    expect(t.controlPlane.gatewayStatus(device.gatewayId).presence).toBe('offline');
+    expect(t.link.connectedDevices()).toBe(0);
+    await cut;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const offline = t.events(device.gatewayId).filter((e) => e.action === 'device.offline');
+    expect(offline.map((e) => e.details)).toEqual([
+      expect.objectContaining({ reason: 'the device was unbound from its gateway' }),
+    ]);
   });
 });

@@ -68,6 +68,26 @@ export class DeviceSessions {
     return this.ready.get(serialNumber);
   }
 
+  /** The device's connection still open, current or admitted and waiting for its CONNACK. */
+  live(serialNumber: string): DeviceSession | undefined {
+    for (const session of [this.ready.get(serialNumber), this.authenticated.get(serialNumber)])
+      if (session && !session.client.closed) return session;
+    return undefined;
+  }
+
+  /**
+   * Ends every session of the device now, before its connections finish closing, so nothing it
+   * still sends counts (unbinding). Returns the current one, if any, for the offline record.
+   */
+  end(serialNumber: string): { current: DeviceSession | undefined; clients: Client[] } {
+    const current = this.ready.get(serialNumber);
+    const pending = this.authenticated.get(serialNumber);
+    this.ready.delete(serialNumber);
+    this.authenticated.delete(serialNumber);
+    const clients = [current?.client, pending?.client].filter((c): c is Client => c !== undefined);
+    return { current, clients };
+  }
+
   /**
    * The connection closed. Returns its session if it was current, and whether a newer connection
    * of the same device is taking over (then the device is not offline).
@@ -97,5 +117,100 @@ export class DeviceSessions {
 
   get size(): number {
     return this.ready.size;
+  }
+}
+
+export interface TakeoverLimitOptions {
+  /** Takeovers of one serial number within `windowMs` that start a hold-down (the last still passes). */
+  takeovers: number;
+  windowMs: number;
+  /** The first hold-down; each next one before the serial went quiet doubles, up to `maxHoldDownMs`. */
+  holdDownMs: number;
+  maxHoldDownMs: number;
+  /** A serial number without takeovers (and out of hold-down) this long starts over. */
+  quietMs: number;
+  /** Serial numbers tracked at most; the least recently taken over are forgotten first. */
+  maxSerials: number;
+}
+
+/**
+ * A device that reconnects over its own half-open session takes over once or twice a minute at
+ * most; 5 in a minute is two holders of one key fighting. Then the session that holds stays for
+ * 10 s, 20 s, ... up to 5 min: two clones cause at most 5 takeovers (and 5 events) plus one
+ * hold-down event per cycle, about 70 events an hour at worst instead of thousands a minute.
+ */
+export const DEFAULT_TAKEOVER_LIMIT: TakeoverLimitOptions = {
+  takeovers: 5,
+  windowMs: 60_000,
+  holdDownMs: 10_000,
+  maxHoldDownMs: 300_000,
+  quietMs: 600_000,
+  maxSerials: 10_000,
+};
+
+/** A hold-down just started: `takeovers` within `windowMs` reached the limit. */
+export interface TakeoverHoldDown {
+  takeovers: number;
+  windowMs: number;
+  holdDownMs: number;
+  untilMs: number;
+}
+
+export type TakeoverVerdict =
+  | { allowed: true; holdDown?: TakeoverHoldDown }
+  /** `refused` counts the takeovers refused in this hold-down, this one included. */
+  | { allowed: false; untilMs: number; refused: number };
+
+interface TakeoverRecord {
+  recent: number[];
+  holdDownUntil: number;
+  holdDowns: number;
+  lastAt: number;
+  refused: number;
+}
+
+/**
+ * Takeovers per serial number (a new connection while another one of the same device is open):
+ * past the limit, further takeovers are refused for a hold-down and the session that holds stays.
+ * A device alone is never held out longer than its stale session lives (1.5 × keepalive).
+ */
+export class TakeoverLimit {
+  private readonly serials = new Map<string, TakeoverRecord>();
+
+  constructor(private readonly options: TakeoverLimitOptions = DEFAULT_TAKEOVER_LIMIT) {}
+
+  /** A connection of `serialNumber` with a valid proof is about to take over its open session. */
+  takeover(serialNumber: string, nowMs: number): TakeoverVerdict {
+    const { takeovers, windowMs, holdDownMs, maxHoldDownMs, quietMs } = this.options;
+    let record = this.serials.get(serialNumber);
+    this.serials.delete(serialNumber);
+    if (record && nowMs - Math.max(record.lastAt, record.holdDownUntil) > quietMs) record = undefined;
+    record ??= { recent: [], holdDownUntil: 0, holdDowns: 0, lastAt: nowMs, refused: 0 };
+    this.remember(serialNumber, record);
+    if (nowMs < record.holdDownUntil) {
+      record.refused += 1;
+      return { allowed: false, untilMs: record.holdDownUntil, refused: record.refused };
+    }
+    record.recent = record.recent.filter((at) => nowMs - at < windowMs);
+    record.recent.push(nowMs);
+    record.lastAt = nowMs;
+    if (record.recent.length < takeovers) return { allowed: true };
+    const heldMs = Math.min(maxHoldDownMs, holdDownMs * 2 ** record.holdDowns);
+    record.holdDowns += 1;
+    record.recent = [];
+    record.refused = 0;
+    record.holdDownUntil = nowMs + heldMs;
+    const holdDown = { takeovers, windowMs, holdDownMs: heldMs, untilMs: record.holdDownUntil };
+    return { allowed: true, holdDown };
+  }
+
+  get size(): number {
+    return this.serials.size;
+  }
+
+  private remember(serialNumber: string, record: TakeoverRecord): void {
+    this.serials.set(serialNumber, record);
+    while (this.serials.size > this.options.maxSerials)
+      this.serials.delete(this.serials.keys().next().value as string);
   }
 }
