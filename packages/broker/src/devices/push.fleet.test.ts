@@ -28,7 +28,17 @@ describe('a config for every gateway at once', () => {
       settings: { enabledAreas: ['china-mainland'], quotas: DEFAULT_QUOTAS },
       compile: SCENARIO_SETTINGS,
     });
-    const sessions = new Map([...topology.gateways.values()].map((g) => [g.serialNumber, g]));
+    // Sessions whose output never backs up: every socket takes what it is given.
+    const sessions = new Map(
+      [...topology.gateways.values()].map((g) => [
+        g.serialNumber,
+        {
+          serialNumber: g.serialNumber,
+          gatewayId: g.id,
+          client: { closed: false, conn: { writableLength: 0 } },
+        },
+      ]),
+    );
     const sent: string[] = [];
     const sentAt: number[] = [];
     const ctx = {

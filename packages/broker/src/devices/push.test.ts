@@ -231,3 +231,33 @@ describe('unbinding and deleting', () => {
     expect(t.link.connectedDevices()).toBe(0);
   });
 });
+
+describe('a config that cannot be encoded', () => {
+  it('is logged with its gateway and cancelled, and the other devices still get theirs', async () => {
+    t = await startTestLink();
+    const broken = t.device({ active: true });
+    const fine = t.device({ active: true });
+    const brokenClient = await t.connectAgent(broken);
+    const fineClient = await t.connectAgent(fine);
+    const brokenInbox = inbox(brokenClient);
+    const fineInbox = inbox(fineClient);
+    await hello(brokenClient, broken, 0, '');
+    await hello(fineClient, fine, 0, '');
+    await eventually(() => configs(brokenInbox).length === 1 && configs(fineInbox).length === 1, 2000);
+    // A stored revision past what the protocol can carry (2^48): the encoder refuses it.
+    const configRecord = t.controlPlane.configRecord.bind(t.controlPlane);
+    t.controlPlane.configRecord = (id) => {
+      const record = configRecord(id);
+      return id === broken.gatewayId && record ? { ...record, revision: 2 ** 53 } : record;
+    };
+    changePorts(broken, 2);
+    changePorts(fine, 2);
+    await eventually(() => configs(fineInbox).length === 2, 2000);
+    await eventually(() => t.logsWith('config push failed: the config could not be sent').length === 1, 2000);
+    expect(t.logsWith('config push failed: the config could not be sent')[0]).toMatchObject({
+      level: 50,
+      gatewayId: broken.gatewayId,
+    });
+    expect(configs(brokenInbox)).toHaveLength(1);
+  });
+});

@@ -5,7 +5,9 @@ import type { CommittedMutation } from '../controlPlane.js';
 import type { Gateway } from '../domain/types.js';
 import type { CompiledConfigRecord } from '../store/store.js';
 import type { DeviceLinkContext } from './context.js';
+import { checkOutput, OUTPUT_LIMITS, type OutputLimits } from './outputBacklog.js';
 import { RetryWheel } from './retryWheel.js';
+import type { DeviceSession } from './sessions.js';
 
 export interface PushOptions {
   /** First retry of an unacked config; doubles up to `maxRetryMs`. */
@@ -13,6 +15,8 @@ export interface PushOptions {
   maxRetryMs?: number;
   /** Configs sent in one go before yielding to the event loop (default 500). */
   batchSize?: number;
+  /** When a device that does not read its output is dropped (OUTPUT_LIMITS by default). */
+  output?: Partial<OutputLimits>;
 }
 
 /**
@@ -42,6 +46,7 @@ export class ConfigPush {
   private readonly initialRetryMs: number;
   private readonly maxRetryMs: number;
   private readonly batchSize: number;
+  private readonly outputLimits: OutputLimits;
 
   constructor(
     private readonly ctx: DeviceLinkContext,
@@ -50,6 +55,7 @@ export class ConfigPush {
     this.initialRetryMs = options.initialRetryMs ?? 1000;
     this.maxRetryMs = options.maxRetryMs ?? 60_000;
     this.batchSize = options.batchSize ?? 500;
+    this.outputLimits = { ...OUTPUT_LIMITS, ...options.output };
     this.retries = new RetryWheel((ids) => {
       for (const id of ids) this.enqueue(id, (this.outstanding.get(id)?.attempts ?? 0) + 1);
     });
@@ -90,6 +96,8 @@ export class ConfigPush {
   sendActivation(gateway: Gateway): void {
     const session = gateway.serialNumber ? this.ctx.sessions.bySerial(gateway.serialNumber) : undefined;
     if (!session || gateway.lifecycle !== 'active') return;
+    // A small notice sent once: it may queue behind a backlog, unless the device is dropped for it.
+    if (checkOutput(this.ctx, session, this.outputLimits) === 'dropped') return;
     const payload = encodeCommand({
       commandId: randomUUID(),
       activation: {
@@ -137,14 +145,32 @@ export class ConfigPush {
     for (const [gatewayId, attempt] of this.queue) {
       if (budget-- === 0) break;
       this.queue.delete(gatewayId);
-      this.send(gatewayId, attempt);
+      this.sendGuarded(gatewayId, attempt);
     }
     if (this.queue.size > 0) this.drainScheduled = setImmediate(() => this.drain());
   }
 
-  private target(deviceId: string): { record: CompiledConfigRecord; serialNumber: string } | null {
+  /**
+   * One device's send, so that a config that cannot be encoded (a stored value past a protocol
+   * limit) is logged with its gateway and the rest of the batch still goes out; thrown from
+   * `setImmediate`, it would end the broker.
+   */
+  private sendGuarded(gatewayId: string, attempt: number): void {
+    try {
+      this.send(gatewayId, attempt);
+    } catch (err) {
+      this.cancel(gatewayId);
+      this.ctx.log.error(
+        { gatewayId, attempt, err: err instanceof Error ? err.message : String(err) },
+        'config push failed: the config could not be sent',
+      );
+    }
+  }
+
+  private target(deviceId: string): { record: CompiledConfigRecord; session: DeviceSession } | null {
     const serialNumber = this.recipient(deviceId);
-    if (!serialNumber || !this.ctx.sessions.bySerial(serialNumber)) return null;
+    const session = serialNumber ? this.ctx.sessions.bySerial(serialNumber) : undefined;
+    if (!session) return null;
     const cp = this.ctx.controlPlane;
     const record = cp.configRecord(deviceId);
     if (!record) return null;
@@ -152,7 +178,7 @@ export class ConfigPush {
     if (device?.appliedRevision === record.revision && device.appliedHash === record.hash) return null;
     // The device refused this very revision; re-sending it would fail the same way.
     if (device?.failedRevision === record.revision) return null;
-    return { record, serialNumber };
+    return { record, session };
   }
 
   /**
@@ -173,13 +199,31 @@ export class ConfigPush {
       this.cancel(gatewayId);
       return;
     }
-    const { record, serialNumber } = target;
-    const payload = encodeDesiredConfig({
-      ...(record.config as GatewayConfig),
-      revision: record.revision,
-      hash: record.hash,
-    });
-    this.publish(serialNumber, 'config', payload, { gatewayId, revision: record.revision, attempt });
+    const { record, session } = target;
+    const output = checkOutput(this.ctx, session, this.outputLimits);
+    if (output === 'dropped') {
+      this.cancel(gatewayId);
+      return;
+    }
+    // The device has not taken what was sent before: a copy now would only pile up behind it.
+    // The retry looks again, and drops the device once its backlog is too old (outputBacklog.ts).
+    if (output === 'clear') {
+      const payload = encodeDesiredConfig({
+        ...(record.config as GatewayConfig),
+        revision: record.revision,
+        hash: record.hash,
+      });
+      this.publish(session.serialNumber, 'config', payload, {
+        gatewayId,
+        revision: record.revision,
+        attempt,
+      });
+    } else {
+      this.ctx.log.debug(
+        { serialNumber: session.serialNumber, gatewayId, revision: record.revision, attempt },
+        'config held back: the device has not read what was sent before',
+      );
+    }
     const backoff = Math.min(this.initialRetryMs * 2 ** (attempt - 1), this.maxRetryMs);
     this.retries.schedule(gatewayId, backoff + this.outstanding.size * BACKLOG_MS_PER_PUSH);
     this.outstanding.set(gatewayId, { revision: record.revision, hash: record.hash, attempts: attempt });
