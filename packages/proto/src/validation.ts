@@ -35,6 +35,13 @@ export const LIMITS = {
   maxPayloadBytes: 1024 * 1024,
   maxStringLength: 4096,
   maxRepeated: 10_000,
+  /**
+   * The highest config revision a device may report. The broker reissues a config above a
+   * device's revision, so a claim near 2^53 would leave no exact revision to count up to.
+   */
+  maxDeviceRevision: 2 ** 48,
+  /** The latest instant a JavaScript Date holds (Unix ms): device clocks beyond it are invalid. */
+  maxTimestampMs: 8.64e15,
 } as const;
 
 /** Message fields that may be absent (null); every other sub-message must be present. */
@@ -106,6 +113,7 @@ function checkPorts(message: string, path: string, ports: PortStatus[]): void {
 }
 
 export function checkHello(m: Hello): void {
+  inRange('Hello', 'appliedRevision', m.appliedRevision, 0, LIMITS.maxDeviceRevision);
   oneOf('Hello', 'state', m.state, AGENT_STATES);
   oneOf('Hello', 'dataplane', m.dataplane, DATAPLANES);
   oneOf('Hello', 'role', m.role, AGENT_ROLES);
@@ -113,6 +121,7 @@ export function checkHello(m: Hello): void {
 }
 
 export function checkReport(m: Report): void {
+  inRange('Report', 'appliedRevision', m.appliedRevision, 0, LIMITS.maxDeviceRevision);
   for (const [i, tunnel] of m.tunnels.entries()) {
     const at = `tunnels[${i}]`;
     oneOf('Report', `${at}.role`, tunnel.role, TUNNEL_ROLES);
@@ -126,12 +135,14 @@ export function checkReport(m: Report): void {
 
 export function checkAck(m: Ack): void {
   oneOf('Ack', 'result', m.result, ACK_RESULTS);
+  inRange('Ack', 'revision', m.revision, 0, LIMITS.maxDeviceRevision);
 }
 
 const TUNNEL_EVENTS = new Set(['TUNNEL_UP', 'TUNNEL_DOWN', 'FAILOVER', 'FAILBACK']);
 
 export function checkEvent(m: Event): void {
   oneOf('Event', 'kind', m.kind, EVENT_KINDS);
+  inRange('Event', 'atMs', m.atMs, 0, LIMITS.maxTimestampMs);
   if (TUNNEL_EVENTS.has(m.kind)) present('Event', 'accessPoint', m.accessPoint);
   if (m.kind === 'PROBE_RESULT') {
     if (m.probeResult === null) invalid('Event', 'probeResult', 'is missing from a PROBE_RESULT event');

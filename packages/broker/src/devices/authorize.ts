@@ -6,12 +6,20 @@ import type { DeviceLinkContext } from './context.js';
 const SHOWN_TOPIC = 120;
 
 /**
+ * A device subscribes to two topics. One SUBSCRIBE may list 100,000 filters, each refused with a
+ * log line; past this many refusals on one connection it is probing, and it is disconnected.
+ */
+export const MAX_REFUSED_SUBSCRIPTIONS = 16;
+
+/**
  * The topic table of SPEC §5: a device publishes only under `sag/v1/d/{its SN}/`, subscribes only
  * to `sag/v1/c/{its SN}/config|cmd`, and receives nothing else. Wildcards, other serials and
  * `$SYS` never parse as its own topics, so they are refused by construction. Publishes by the
  * broker itself (client null) are internal and pass.
  */
 export function createAuthorizers(ctx: DeviceLinkContext) {
+  const refusedSubscriptions = new WeakMap<Client, number>();
+
   function refuse(client: Client, what: string, topic: unknown, reason: string) {
     ctx.log.warn(
       { serialNumber: client.id, topic: String(topic).slice(0, SHOWN_TOPIC), reason },
@@ -55,9 +63,17 @@ export function createAuthorizers(ctx: DeviceLinkContext) {
       subscription.qos = Math.min(subscription.qos, 1) as Subscription['qos'];
       return callback(null, subscription);
     }
-    refuse(client, 'subscription', subscription.topic, 'not one of its own cloud topics');
-    // Negated: the SUBACK says 0x80 for this filter and the connection stays up.
-    callback(null, null);
+    const refused = (refusedSubscriptions.get(client) ?? 0) + 1;
+    refusedSubscriptions.set(client, refused);
+    if (refused <= MAX_REFUSED_SUBSCRIPTIONS) {
+      refuse(client, 'subscription', subscription.topic, 'not one of its own cloud topics');
+      // Negated: the SUBACK says 0x80 for this filter and the connection stays up.
+      return callback(null, null);
+    }
+    const reason = `more than ${MAX_REFUSED_SUBSCRIPTIONS} subscriptions refused on one connection`;
+    if (refused === MAX_REFUSED_SUBSCRIPTIONS + 1) refuse(client, 'subscription', subscription.topic, reason);
+    // An error instead of a negated grant: aedes closes the connection.
+    callback(new Error(`subscription refused: ${reason}`));
   }
 
   /** Last line: even a subscription that slipped through never carries another device's traffic. */

@@ -1,5 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
-import { createServer, type Server as TcpServer } from 'node:net';
+import { createServer, type Socket, type Server as TcpServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { LIMITS } from '@opensag/proto';
 import { Aedes, type AedesOptions } from 'aedes';
@@ -38,6 +38,16 @@ export const MQTT_LIMITS = {
   concurrency: 0,
   /** WebSocket frames above one protocol payload plus headroom are refused by ws itself. */
   maxWebSocketFrameBytes: LIMITS.maxPayloadBytes + 64 * 1024,
+  /**
+   * The largest MQTT packet a connection may announce: one protocol payload plus room for the
+   * topic. aedes' parser has no cap and buffers up to 256 MiB per connection waiting for a body.
+   */
+  maxPacketBytes: LIMITS.maxPayloadBytes + 64 * 1024,
+  /**
+   * The largest first packet (the CONNECT) of a connection: serial, proof and Will take under
+   * 1 KiB, and an unauthenticated stranger gets no more memory than that.
+   */
+  maxConnectBytes: 4096,
 } as const;
 
 /**
@@ -70,9 +80,14 @@ export async function startMqttServer(options: {
   httpServer?: HttpServer;
   handlers: MqttHandlers;
 }): Promise<MqttServer> {
-  const { maxWebSocketFrameBytes, ...aedesLimits } = MQTT_LIMITS;
+  const { maxWebSocketFrameBytes, maxPacketBytes, maxConnectBytes, ...aedesLimits } = MQTT_LIMITS;
+  const packetLimits = { first: maxConnectBytes, rest: maxPacketBytes };
   const aedes = await Aedes.createBroker({ ...aedesLimits, ...options.handlers });
-  const tcp = createServer((socket) => aedes.handle(socket));
+  const onConnection = (socket: Socket) => {
+    aedes.handle(socket);
+    guardPacketSize(socket, packetLimits);
+  };
+  const tcp = createServer(onConnection);
   try {
     await listen(tcp, options.tcp);
   } catch (err) {
@@ -132,6 +147,7 @@ function attachWebSocket(httpServer: HttpServer, aedes: Aedes, maxPayload: numbe
       // A stream error (bad frame, reset) is the client's problem, not the broker's.
       stream.on('error', () => stream.destroy());
       aedes.handle(stream, req);
+      guardPacketSize(stream, { first: MQTT_LIMITS.maxConnectBytes, rest: MQTT_LIMITS.maxPacketBytes });
     });
   };
   httpServer.on('upgrade', onUpgrade);
@@ -142,4 +158,45 @@ function attachWebSocket(httpServer: HttpServer, aedes: Aedes, maxPayload: numbe
         wss.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Follows the MQTT fixed headers of what a connection sends and destroys it, with an error aedes
+ * reports as a connection error, at the first packet announcing more than its limit (`first` for
+ * the opening packet, `rest` after). Attached after aedes' own 'readable' listener, so it sees
+ * each chunk aedes reads and never changes the flow: bytes aedes has not read stay in the socket.
+ */
+export function guardPacketSize(conn: Duplex, limits: { first: number; rest: number }): void {
+  let limit = limits.first;
+  let body = 0; // bytes of the current packet's body still to come
+  let lengthBytes = -1; // -1: a packet type byte is next; else remaining-length bytes read so far
+  let length = 0;
+  const onData = (chunk: Buffer) => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (body > 0) {
+        const skipped = Math.min(body, chunk.length - at);
+        body -= skipped;
+        at += skipped;
+      } else if (lengthBytes < 0) {
+        lengthBytes = 0;
+        length = 0;
+        at += 1;
+      } else {
+        const byte = chunk[at++];
+        length += (byte & 0x7f) * 128 ** lengthBytes++;
+        // A fifth length byte is malformed; aedes' parser refuses it on its own.
+        if (byte & 0x80 && lengthBytes < 4) continue;
+        if (length > limit) {
+          conn.off('data', onData);
+          conn.destroy(new Error(`MQTT packet of ${length} bytes refused: the limit is ${limit}`));
+          return;
+        }
+        body = length;
+        lengthBytes = -1;
+        limit = limits.rest;
+      }
+    }
+  };
+  conn.on('data', onData);
 }
