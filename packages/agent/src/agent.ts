@@ -1,4 +1,5 @@
-import { type AgentStatus, buildStatus, writeStatus } from './agentStatus.js';
+import { join } from 'node:path';
+import { type AgentStatus, buildStatus, STATUS_FILE, writeStatus } from './agentStatus.js';
 import { type BootOutcome, ConfigApplier } from './apply/applier.js';
 import { type DeviceConfig, validateDeviceConfig } from './config.js';
 import type { DataPlane } from './dataplane/dataplane.js';
@@ -15,6 +16,7 @@ import type { BackoffOptions } from './session/backoff.js';
 import { assertBrokerUrl, DeviceSession, SESSION_DEFAULTS } from './session/deviceSession.js';
 import { type AgentLog, silentLog } from './session/log.js';
 import { buildReport, tunnelEventMessage } from './session/report.js';
+import { removeStaleTempFiles } from './state/atomicFile.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -141,6 +143,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         : {}),
     });
   const statusWriter = new StatusWriter(() => writeStatus(options.stateDir, status()), log);
+  await removeStaleTempFiles(join(options.stateDir, STATUS_FILE));
 
   if (applier.applied) watchTunnels(applier.applied);
   session = new DeviceSession({

@@ -4,6 +4,7 @@ import {
   type EdgeSettings,
   KEEPALIVE_LIMITS,
   type KeepaliveSettings,
+  LIMITS,
   parsePortRange,
   type RouteEntry,
   type TunnelConfig,
@@ -69,6 +70,11 @@ export function validateDeviceConfig(config: unknown, rules: DeviceConfigRules =
   if (!isRecord(config)) return ['config: not an object'];
   if (!Number.isSafeInteger(config.revision) || (config.revision as number) < 1) {
     errors.push(`revision: ${String(config.revision)} is not a positive integer`);
+  } else if ((config.revision as number) > LIMITS.maxDeviceRevision) {
+    // Applied, it could never be reported: every later hello and ack would fail to encode.
+    errors.push(
+      `revision: ${String(config.revision)} is above ${LIMITS.maxDeviceRevision}, the highest a device can report`,
+    );
   }
   if (typeof config.hash !== 'string' || config.hash === '') errors.push('hash: missing');
   if (typeof config.gatewayId !== 'string' || config.gatewayId === '') errors.push('gatewayId: missing');

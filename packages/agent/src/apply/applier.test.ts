@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -141,6 +141,15 @@ describe('ConfigApplier.bootFromLastKnownGood', () => {
     });
     expect(dataPlane.snapshot().revision).toBeNull();
     expect(applier.applied).toBeNull();
+  });
+
+  it('removes the temp files a crash left while persisting, and keeps the others', async () => {
+    await saveLastKnownGood(stateDir, sampleConfig({ revision: 2 }));
+    const torn = `.${LAST_KNOWN_GOOD_FILE}.0a1b2c3d4e5f.tmp`;
+    await writeFile(join(stateDir, torn), '{"format":1,"sha256":"x","con');
+    await writeFile(join(stateDir, 'notes.tmp'), 'kept');
+    expect(await applier.bootFromLastKnownGood()).toMatchObject({ result: 'applied', revision: 2 });
+    expect((await readdir(stateDir)).sort()).toEqual([LAST_KNOWN_GOOD_FILE, 'notes.tmp']);
   });
 
   it('reports a last-known-good the data plane refuses', async () => {

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { type DeviceConfig, validateDeviceConfig } from '../config.js';
 import type { DataPlane } from '../dataplane/dataplane.js';
 import { errorMessage } from '../errors.js';
-import { loadLastKnownGood, saveLastKnownGood } from './lastKnownGood.js';
+import { removeStaleTempFiles } from '../state/atomicFile.js';
+import { LAST_KNOWN_GOOD_FILE, loadLastKnownGood, saveLastKnownGood } from './lastKnownGood.js';
 
 /**
  * What the agent acks for a pushed config. For a duplicate or stale push, revision and hash are the
@@ -121,6 +123,7 @@ export class ConfigApplier {
   }
 
   private async bootNow(): Promise<BootOutcome> {
+    await removeStaleTempFiles(join(this.stateDir, LAST_KNOWN_GOOD_FILE));
     const loaded = await loadLastKnownGood(this.stateDir, this.validate);
     if (!loaded.config)
       return loaded.missing

@@ -8,7 +8,9 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
-  const sorted: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key (JSON.parse makes it an own property) stays a plain key and is
+  // hashed, instead of silently setting the prototype and dropping out of the text.
+  const sorted: Record<string, unknown> = Object.create(null);
   for (const key of Object.keys(value).sort()) {
     const entry = (value as Record<string, unknown>)[key];
     if (entry !== undefined) sorted[key] = sortKeys(entry);

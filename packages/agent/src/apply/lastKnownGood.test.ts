@@ -67,6 +67,28 @@ describe('last-known-good', () => {
     expect((await loadLastKnownGood(stateDir)).config?.revision).toBe(5);
   });
 
+  it('covers a __proto__ key added to the config by its hash', async () => {
+    await saveLastKnownGood(stateDir, sampleConfig());
+    const path = join(stateDir, LAST_KNOWN_GOOD_FILE);
+    const text = await readFile(path, 'utf8');
+    // JSON.parse makes `__proto__` an own key; it must not slip past the hash as a prototype.
+    await writeFile(path, text.replace('"config": {', '"config": { "__proto__": { "aclId": "acl-evil" },'));
+    expect(await loadLastKnownGood(stateDir)).toMatchObject({
+      missing: false,
+      error: expect.stringContaining('sha256'),
+    });
+    expect(({} as Record<string, unknown>).aclId).toBeUndefined();
+  });
+
+  it('reports content nested too deeply to hash instead of throwing', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    await writeFile(join(stateDir, LAST_KNOWN_GOOD_FILE), `{"format":1,"sha256":"x","config":${deep}}`);
+    expect(await loadLastKnownGood(stateDir)).toMatchObject({
+      missing: false,
+      error: expect.stringContaining('sha256'),
+    });
+  });
+
   it('hashes canonical content, so key order in the file does not matter', async () => {
     await saveLastKnownGood(stateDir, sampleConfig());
     const path = join(stateDir, LAST_KNOWN_GOOD_FILE);

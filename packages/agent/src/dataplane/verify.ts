@@ -1,7 +1,7 @@
 import { canonicalJson } from '../apply/canonicalJson.js';
 import type { DeviceConfig } from '../config.js';
 import type { DataPlaneState, RouteState } from './dataplane.js';
-import { desiredState } from './desiredState.js';
+import { compareRoutes, desiredState } from './desiredState.js';
 
 const routeKey = (route: RouteState) =>
   `${route.destination} (${route.kind}${route.interface ? ` on ${route.interface}` : ''})`;
@@ -23,6 +23,15 @@ function diffKeyed<T>(
 }
 
 /**
+ * One route per destination: of a LAN subnet, a private block and a cloud route to the very same
+ * block only the first (in that order) carries traffic, so a data plane may hold just that one.
+ */
+function routesInForce(routes: RouteState[]): RouteState[] {
+  const sorted = [...routes].sort(compareRoutes);
+  return sorted.filter((route, i) => i === 0 || sorted[i - 1].destination !== route.destination);
+}
+
+/**
  * Differences between what `config` asks for and a data plane's snapshot, one line each, naming
  * the port, route, ACL rule or tunnel. Run-time fields (port and link status) are not compared.
  */
@@ -33,7 +42,7 @@ export function diffState(config: DeviceConfig, actual: DataPlaneState): string[
     out.push(`revision: want ${desired.revision}, have ${actual.revision}`);
   const portShape = ({ status: _status, ...rest }: DataPlaneState['ports'][number]) => rest;
   diffKeyed('port', desired.ports.map(portShape), actual.ports.map(portShape), (p) => p.name, out);
-  diffKeyed('route', desired.routes, actual.routes, routeKey, out);
+  diffKeyed('route', routesInForce(desired.routes), routesInForce(actual.routes), routeKey, out);
   const desiredAcl = desired.aclRules.map((rule) => canonicalJson(rule));
   const actualAcl = actual.aclRules.map((rule) => canonicalJson(rule));
   if (desiredAcl.join('\n') !== actualAcl.join('\n')) {

@@ -2,6 +2,7 @@ import {
   type Activation,
   type Command,
   decodeCommand,
+  LIMITS,
   type ProbeRequest,
   type ProbeResultInput,
 } from '@opensag/proto';
@@ -77,13 +78,25 @@ export class CommandDispatcher {
 /** A probe that takes longer than this (when the request names no timeout) is unreachable. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
 
+/**
+ * The longest a device waits for one probe, whatever the request says: the broker gives up long
+ * before, and a timer past 2^31 - 1 ms would fire at once instead.
+ */
+export const MAX_PROBE_TIMEOUT_MS = 60_000;
+
+/** How long to wait for the probe `request` asks for. */
+export function probeTimeoutMs(request: Pick<ProbeRequest, 'timeoutMs'>): number {
+  if (!(request.timeoutMs > 0)) return DEFAULT_PROBE_TIMEOUT_MS;
+  return Math.min(request.timeoutMs, MAX_PROBE_TIMEOUT_MS);
+}
+
 /** Runs a probe request on the data plane; the answer is what the device itself sees. */
 export async function runProbe(
   dataPlane: DataPlane,
   request: ProbeRequest,
   seenBy: string,
 ): Promise<ProbeResultInput> {
-  const timeoutMs = request.timeoutMs > 0 ? request.timeoutMs : DEFAULT_PROBE_TIMEOUT_MS;
+  const timeoutMs = probeTimeoutMs(request);
   let result: PathProbeResult;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -109,7 +122,13 @@ export async function runProbe(
     probeId: request.probeId,
     reachable: result.reachable,
     rttMs: result.reachable && result.rttMs !== undefined ? Math.max(0, result.rttMs) : 0,
-    reason: result.reason,
+    reason: boundedReason(result.reason),
     seenBy,
   };
+}
+
+/** A reason quoting a hostile destination could outgrow what an event carries; the start says enough. */
+function boundedReason(reason: string): string {
+  const max = LIMITS.maxStringLength;
+  return reason.length <= max ? reason : `${reason.slice(0, max - 1)}…`;
 }

@@ -1,4 +1,10 @@
-import { type AckInput, type AckResult, type DesiredConfig, decodeDesiredConfig } from '@opensag/proto';
+import {
+  type AckInput,
+  type AckResult,
+  type DesiredConfig,
+  decodeDesiredConfig,
+  LIMITS,
+} from '@opensag/proto';
 import type { ApplyOutcome, ConfigApplier } from '../apply/applier.js';
 import type { DeviceConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
@@ -33,6 +39,20 @@ export async function handleConfigPush(
   payload: Uint8Array,
   context: ConfigPushContext,
 ): Promise<ConfigPushResult> {
+  const result = await answerConfigPush(payload, context);
+  const revision = result.ack?.revision ?? 0;
+  if (revision > LIMITS.maxDeviceRevision) {
+    // An ack naming a revision the protocol cannot carry would fail to encode; the log keeps it.
+    context.log.warn('config refused without an ack: its revision is beyond what an ack can carry', {
+      revision,
+      error: result.ack?.error,
+    });
+    return { ...result, ack: null };
+  }
+  return result;
+}
+
+async function answerConfigPush(payload: Uint8Array, context: ConfigPushContext): Promise<ConfigPushResult> {
   const { applier, log } = context;
   let message: DesiredConfig;
   try {
@@ -98,8 +118,18 @@ function isStale(config: DeviceConfig, current: DeviceConfig | null): boolean {
   return current !== null && config.revision <= current.revision;
 }
 
+/**
+ * The ack as the protocol can carry it: an error past the string limit (a refusal quoting a long
+ * field, or naming hundreds of bad entries) is cut, and an over-long hash read off an undecodable
+ * push is left out, so the broker still hears the result. The log keeps the full text.
+ */
 function ack(result: AckResult, revision: number, hash: string, error: string): AckInput {
-  return { revision, hash, result, error };
+  const max = LIMITS.maxStringLength;
+  const cutError =
+    error.length <= max
+      ? error
+      : `${error.slice(0, max - 64)}… (${error.length} characters in all; see the device log)`;
+  return { revision, hash: hash.length <= max ? hash : '', result, error: cutError };
 }
 
 function logOutcome(log: AgentLog, outcome: ApplyOutcome): void {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Suffix of the temporary files written before a rename; readers ignore them. */
@@ -35,4 +35,28 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Deletes the temp files a crash left behind while replacing `path` (a kill between create and
+ * rename); call it at start, before anything writes `path`, so crashes do not fill the disk.
+ * Returns the names removed.
+ */
+export async function removeStaleTempFiles(path: string): Promise<string[]> {
+  const prefix = `.${basename(path)}.`;
+  const stale = /^[0-9a-f]{12}$/;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return [];
+  }
+  const removed = names.filter(
+    (name) =>
+      name.startsWith(prefix) &&
+      name.endsWith(TEMP_SUFFIX) &&
+      stale.test(name.slice(prefix.length, -TEMP_SUFFIX.length)),
+  );
+  await Promise.all(removed.map((name) => rm(join(dirname(path), name), { force: true })));
+  return removed;
 }

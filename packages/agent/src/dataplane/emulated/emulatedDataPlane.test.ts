@@ -49,6 +49,20 @@ describe('EmulatedDataPlane', () => {
     expect(await dataPlane.verify(sampleConfig())).toEqual([]);
   });
 
+  it('verifies clean when a private block is exactly the LAN subnet (the LAN route is the one in force)', async () => {
+    const config = sampleConfig({ privateCidrs: ['172.16.0.0/24'] });
+    const dataPlane = await applied(config);
+    expect(dataPlane.snapshot().routes.filter((r) => r.destination === '172.16.0.0/24')).toEqual([
+      { destination: '172.16.0.0/24', kind: 'connected', interface: 'lan1' },
+    ]);
+    expect(await dataPlane.verify(config)).toEqual([]);
+    dataPlane.loseRouteOnNextApply('172.16.0.0/24');
+    await dataPlane.apply({ ...config, revision: 2 });
+    expect(await dataPlane.verify({ ...config, revision: 2 })).toEqual([
+      'route 172.16.0.0/24 (connected on lan1) is missing',
+    ]);
+  });
+
   it('resolves connected LAN subnets and private blocks locally, the rest by longest prefix', async () => {
     const dataPlane = await applied();
     expect(dataPlane.lookup('172.16.0.50')).toMatchObject({ kind: 'connected', interface: 'lan1' });
