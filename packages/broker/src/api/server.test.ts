@@ -234,6 +234,25 @@ describe('error format', () => {
     });
   });
 
+  it('answers a broken percent-escape or an over-long path parameter with 400 VALIDATION in the error format', async () => {
+    const badEscape = await api.get('/v1/gateways/%E2%82/status');
+    expect(badEscape.status).toBe(400);
+    expect(badEscape.body.error).toMatchObject({
+      code: 'VALIDATION',
+      message: 'path /v1/gateways/%E2%82/status is not valid percent-encoded UTF-8',
+      details: { reason: 'FST_ERR_BAD_URL' },
+    });
+    const huge = await api.get(`/v1/gateways/${'a'.repeat(5000)}`);
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.code).toBe('VALIDATION');
+    expect(huge.body.error.message).toMatch(
+      /^a path parameter of \/v1\/gateways\/a+… is longer than 2048 characters$/,
+    );
+    // Up to the router's limit, the schema answers and names the field and its limit.
+    const long = await api.get(`/v1/gateways/${'a'.repeat(129)}`);
+    expect(long.body.error.message).toBe('params/id must NOT have more than 128 characters');
+  });
+
   it('names the field and the expectation in a validation error', async () => {
     const res = await api.post('/v1/gateways', {
       name: 'Hangzhou branch',

@@ -11,7 +11,7 @@ import { ccnsApi } from './ccns.js';
 import { censApi } from './cens.js';
 import { registerDocs } from './docs.js';
 import { type Durability, holdAnswersUntilDurable } from './durability.js';
-import { installErrorHandlers } from './errorHandler.js';
+import { answerFrameworkError, installErrorHandlers, MAX_PARAM_LENGTH } from './errorHandler.js';
 import { eventsApi } from './events.js';
 import { gatewaysApi } from './gateways.js';
 import { instrumentHttp } from './httpMetrics.js';
@@ -69,6 +69,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Past Fastify's default of 100, so a long id reaches the schema and its named limit.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
     // Two log lines per request cost more than answering a read; mutations are logged by the
     // control plane, failures by the error handler, and every request at debug level.
     logController: new LogController({ disableRequestLogging: true }),
