@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Long-running fault and storm scenarios run apart, through `npm run test:soak`.
+    exclude: ['**/node_modules/**', 'test/soak/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
