@@ -20,8 +20,7 @@ export interface Cloud {
 }
 
 /** The operator's view of one broker: throws with the API's own message on anything but 2xx. */
-export function cloudApi(broker: { url: string; token: string }): Cloud {
-  const call = api(broker);
+export function cloudApi(broker: { url: string; token: string }, call = api(broker)): Cloud {
   const ok = async (method: string, path: string, body?: unknown) => {
     const answer = await call(method, path, body);
     if (answer.status < 200 || answer.status > 299) {

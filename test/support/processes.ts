@@ -92,7 +92,9 @@ export interface BrokerOptions {
   config?: Record<string, unknown>;
 }
 
-const STARTED = /API:\s+(http:\/\/\S+)\/v1[\s\S]*MQTT:\s+(mqtt:\/\/(\S+))[\s\S]*access point: udp (\S+)\n/;
+// Plain (http, mqtt) or, with SAG_TLS_CERT and SAG_TLS_KEY, TLS (https, mqtts) listeners.
+const STARTED =
+  /API:\s+(https?:\/\/\S+)\/v1[\s\S]*MQTT:\s+(mqtts?:\/\/(\S+))[\s\S]*access point: udp (\S+)\n/;
 
 /** Starts `sag-broker` on ephemeral loopback ports; the data directory survives restarts. */
 export async function startBroker(options: BrokerOptions = {}): Promise<BrokerProcess> {

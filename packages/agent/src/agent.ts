@@ -21,6 +21,8 @@ import { removeStaleTempFiles } from './state/atomicFile.js';
 export interface AgentOptions {
   stateDir: string;
   brokerUrl: string;
+  /** PEM CA certificates trusted for an mqtts:// or wss:// broker (`--ca`); the system's when absent. */
+  ca?: string;
   /** `emulated` (default): an in-memory model; `linux`: the kernel of the namespace the agent runs in. */
   dataplane?: 'emulated' | 'linux';
   /** `branch` (default): a gateway; `edge`: an access point (needs the linux data plane). */
@@ -148,6 +150,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   if (applier.applied) watchTunnels(applier.applied);
   session = new DeviceSession({
     brokerUrl: options.brokerUrl,
+    ca: options.ca,
     identity,
     applier,
     dataPlane,

@@ -4,10 +4,11 @@ import pino, { type Logger } from 'pino';
 import { buildApi } from './api/server.js';
 import { resolveApiToken } from './apiToken.js';
 import type { AccessPoint } from './compile/types.js';
-import type { BrokerConfig } from './config.js';
+import { type BrokerConfig, plaintextWarning } from './config.js';
 import { ControlPlane } from './controlPlane.js';
 import { startAccessPoint } from './devices/accessPoint.js';
 import { type DeviceLink, startDeviceLink } from './devices/deviceLink.js';
+import type { MqttListener } from './devices/mqttServer.js';
 import { createMetrics } from './metrics.js';
 import { openSqliteStore } from './store/sqlite.js';
 
@@ -16,9 +17,9 @@ export const DATABASE_FILE = 'opensag.db';
 export interface RunningBroker {
   controlPlane: ControlPlane;
   deviceLink: DeviceLink;
-  /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 */
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 (https:// with TLS) */
   httpUrl: string;
-  /** MQTT over TCP, e.g. mqtt://127.0.0.1:1883 (WebSocket: ws://<http>/mqtt) */
+  /** MQTT over TCP, e.g. mqtt://127.0.0.1:1883 (WebSocket: ws://<http>/mqtt); mqtts:// and wss:// with TLS */
   mqttUrl: string;
   /** host:port of the embedded access point's UDP probe responder. */
   accessPointAddress: string;
@@ -44,6 +45,9 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { token, generated } = resolveApiToken(config.dataDir, config.apiToken);
+  const tls = config.tls ?? null;
+  const warning = plaintextWarning(config);
+  if (warning) log.warn(warning);
   // Group commit: the API holds each answer until its write is synced (see api/durability.ts).
   const store = openSqliteStore(join(config.dataDir, DATABASE_FILE), { groupCommit: true });
   const metrics = createMetrics();
@@ -73,9 +77,18 @@ export async function startBroker(
     durability: store,
     // The link needs the HTTP server (for MQTT over WebSocket), so the API reaches it lazily.
     deviceLink: { probe: (gatewayId, request) => deviceLink.probe(gatewayId, request) },
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
   });
+  // The device link hands this to the MQTT listener as it is: with `tls` it serves mqtts://.
+  const mqtt: MqttListener = { ...config.mqtt, tls };
   try {
-    deviceLink = await startDeviceLink({ controlPlane, config, log, httpServer: api.server, accessPoint });
+    deviceLink = await startDeviceLink({
+      controlPlane,
+      config: { ...config, mqtt },
+      log,
+      httpServer: api.server,
+      accessPoint,
+    });
   } catch (err) {
     await accessPoint.close();
     store.close();
@@ -93,8 +106,8 @@ export async function startBroker(
   return {
     controlPlane,
     deviceLink,
-    httpUrl: `http://${hostText(config.http.host)}:${port}`,
-    mqttUrl: `mqtt://${hostText(deviceLink.mqttAddress.host)}:${deviceLink.mqttAddress.port}`,
+    httpUrl: `${tls ? 'https' : 'http'}://${hostText(config.http.host)}:${port}`,
+    mqttUrl: `${tls ? 'mqtts' : 'mqtt'}://${hostText(deviceLink.mqttAddress.host)}:${deviceLink.mqttAddress.port}`,
     accessPointAddress: embedded.address,
     token,
     tokenGenerated: generated,

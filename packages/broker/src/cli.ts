@@ -20,6 +20,14 @@ Options (flag, then environment, then config file key):
   --log-level LEVEL      SAG_LOG_LEVEL      logLevel      pino level                      [info]
   --rate-limit N         SAG_RATE_LIMIT     rateLimitPerMinute  /v1 requests per minute
                                                           per client address              [60000]
+  --tls-cert FILE        SAG_TLS_CERT       tls.cert      PEM certificate (chain) of the broker
+  --tls-key FILE         SAG_TLS_KEY        tls.key       PEM private key of that certificate
+                                                          With both, MQTT on --mqtt is MQTT over TLS
+                                                          (mqtts://) and --http serves HTTPS (so
+                                                          wss://HOST:PORT/mqtt); TLS 1.2 at least.
+                                                          Read at start: restart to rotate them.
+                                                          Without them all is plain text (a warning
+                                                          when a listener is not on loopback)
   --config FILE          SAG_CONFIG                       JSON config file
                          SAG_API_TOKEN                    operator bearer token (>= 16 chars); without it a
                                                           token is generated on first start, stored in
@@ -101,6 +109,8 @@ async function main(): Promise<void> {
         'enabled-areas': { type: 'string' },
         'log-level': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },

@@ -1,8 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs } from '../../../test/support/processes.js';
+import { makeTestPki } from '../../../test/support/tls.js';
+import { loadConfig, plaintextWarning } from './config.js';
 
 function configFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'opensag-config-')), 'broker.json');
@@ -92,6 +94,77 @@ describe('broker configuration', () => {
     expect(load('{ not json')).toThrow(/configuration: config: .* is not valid JSON/);
     expect(() => loadConfig({ config: '/nonexistent/broker.json' }, {})).toThrow(
       'configuration: config: cannot read /nonexistent/broker.json',
+    );
+  });
+});
+
+describe('broker TLS settings', () => {
+  const pki = makeTestPki();
+  afterAll(removeTempDirs);
+
+  it('reads certificate and key from flags, environment or the tls section of the file', () => {
+    const fromFlags = loadConfig({ 'tls-cert': pki.certFile, 'tls-key': pki.keyFile }, {});
+    expect(fromFlags.tls).toMatchObject({ certFile: pki.certFile, keyFile: pki.keyFile });
+    expect(fromFlags.tls?.cert.toString()).toContain('-----BEGIN CERTIFICATE-----');
+    const fromEnv = loadConfig({}, { SAG_TLS_CERT: pki.certFile, SAG_TLS_KEY: pki.keyFile });
+    expect(fromEnv.tls?.keyFile).toBe(pki.keyFile);
+    const fromFile = loadConfig(
+      { config: configFile({ tls: { cert: pki.certFile, key: pki.keyFile } }) },
+      {},
+    );
+    expect(fromFile.tls?.certFile).toBe(pki.certFile);
+    // The flag wins over the environment: a CA certificate without its key is refused by name.
+    expect(() =>
+      loadConfig({ 'tls-cert': pki.caFile }, { SAG_TLS_CERT: pki.certFile, SAG_TLS_KEY: pki.keyFile }),
+    ).toThrow(
+      `configuration: tls-key: the key in ${pki.keyFile} cannot serve the certificate in ${pki.caFile}`,
+    );
+  });
+
+  it('is off unless set', () => {
+    expect(loadConfig({}, {}).tls).toBeNull();
+    expect(loadConfig({}, { SAG_TLS_CERT: '', SAG_TLS_KEY: '' }).tls).toBeNull();
+  });
+
+  it('wants both or neither, naming the missing one', () => {
+    expect(() => loadConfig({ 'tls-cert': pki.certFile }, {})).toThrow(
+      'configuration: tls-key: missing: a TLS cert is set, so the private key is needed too (--tls-key, SAG_TLS_KEY or tls.key in the config file)',
+    );
+    expect(() => loadConfig({}, { SAG_TLS_KEY: pki.keyFile })).toThrow(
+      'configuration: tls-cert: missing: a TLS key is set, so the certificate is needed too (--tls-cert, SAG_TLS_CERT or tls.cert in the config file)',
+    );
+  });
+
+  it('names a file it cannot read or that holds no PEM of the right kind', () => {
+    expect(() => loadConfig({ 'tls-cert': '/nonexistent/broker.pem', 'tls-key': pki.keyFile }, {})).toThrow(
+      'configuration: tls-cert: cannot read /nonexistent/broker.pem: ENOENT',
+    );
+    expect(() => loadConfig({ 'tls-cert': pki.keyFile, 'tls-key': pki.keyFile }, {})).toThrow(
+      `configuration: tls-cert: ${pki.keyFile} holds no PEM certificate`,
+    );
+    expect(() => loadConfig({ 'tls-cert': pki.certFile, 'tls-key': pki.certFile }, {})).toThrow(
+      `configuration: tls-key: ${pki.certFile} holds no PEM private key`,
+    );
+    const load = (tls: unknown) => () => loadConfig({ config: configFile({ tls }) }, {});
+    expect(load('cert.pem')).toThrow('configuration: tls: must be an object {"cert": FILE, "key": FILE}');
+    expect(load({ certificate: 'x' })).toThrow(
+      'configuration: tls.certificate: unknown setting; known: cert, key',
+    );
+  });
+
+  it('warns about plain text only when a listener is reachable beyond loopback', () => {
+    const at = (host: string, port: number) => ({ host, port });
+    expect(plaintextWarning({ http: at('127.0.0.1', 8080), mqtt: at('::1', 1883), tls: null })).toBeNull();
+    expect(plaintextWarning({ http: at('localhost', 8080), mqtt: at('127.0.0.2', 1883) })).toBeNull();
+    const tls = loadConfig({ 'tls-cert': pki.certFile, 'tls-key': pki.keyFile }, {}).tls;
+    expect(plaintextWarning({ http: at('0.0.0.0', 8080), mqtt: at('0.0.0.0', 1883), tls })).toBeNull();
+    expect(plaintextWarning({ http: at('127.0.0.1', 8080), mqtt: at('0.0.0.0', 1883), tls: null })).toBe(
+      'TLS is off: the device MQTT listener on 0.0.0.0:1883 is reachable beyond this machine, so device ' +
+        'configs and the API token travel unencrypted; set --tls-cert and --tls-key (SAG_TLS_CERT and ' +
+        'SAG_TLS_KEY, or tls.cert and tls.key in the config file)',
+    );
+    expect(plaintextWarning({ http: at('::', 8080), mqtt: at('10.0.0.5', 1883), tls: null })).toContain(
+      'the HTTP API (and MQTT over WebSocket) on [::]:8080 and the device MQTT listener on 10.0.0.5:1883 are reachable',
     );
   });
 });

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { isValidSerialNumber, KEEPALIVE_LIMITS, publicKeyFromBase64 } from '@opensag/proto';
+import ipaddr from 'ipaddr.js';
 import type { AccessPoint, KeepaliveSettings } from './compile/types.js';
 import { AREAS, DEFAULT_QUOTAS } from './domain/index.js';
 import type { Quotas } from './domain/types.js';
@@ -24,6 +26,16 @@ export interface BrokerConfig {
   logLevel: string;
   /** HTTP requests to /v1 one client address may make per minute. */
   rateLimitPerMinute: number;
+  /** With it, MQTT over TCP is MQTT over TLS and the HTTP API (and MQTT over WebSocket) is HTTPS. */
+  tls?: TlsCredentials | null;
+}
+
+/** The broker's certificate (chain) and private key, PEM, as read at start; the paths for messages. */
+export interface TlsCredentials {
+  certFile: string;
+  keyFile: string;
+  cert: Buffer;
+  key: Buffer;
 }
 
 export interface HostPort {
@@ -64,7 +76,13 @@ const SETTINGS = {
   apiToken: { flag: undefined, env: 'SAG_API_TOKEN' },
 } as const;
 
-const FILE_KEYS = new Set([...Object.keys(SETTINGS), 'accessPoints', 'quotas', 'keepalive']);
+const FILE_KEYS = new Set([...Object.keys(SETTINGS), 'accessPoints', 'quotas', 'keepalive', 'tls']);
+
+/** The two TLS settings: `--tls-cert` / `SAG_TLS_CERT` / `tls.cert`, and the same for the key. */
+const TLS_SETTINGS = {
+  cert: { flag: 'tls-cert', env: 'SAG_TLS_CERT', key: 'tls.cert' },
+  key: { flag: 'tls-key', env: 'SAG_TLS_KEY', key: 'tls.key' },
+} as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -220,6 +238,73 @@ function accessPointsFrom(file: Record<string, unknown>): AccessPoint[] {
   return points;
 }
 
+function tlsFileSetting(
+  which: keyof typeof TLS_SETTINGS,
+  flags: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  section: Record<string, unknown>,
+): string | undefined {
+  const spec = TLS_SETTINGS[which];
+  const value = stringSetting(
+    spec.flag,
+    { flag: flags[spec.flag], env: env[spec.env], file: section[which] },
+    '',
+  );
+  return value === '' ? undefined : value;
+}
+
+function readPem(setting: string, path: string, marker: RegExp, what: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (!marker.test(pem.toString('latin1'))) throw new ConfigError(setting, `${path} holds no PEM ${what}`);
+  return pem;
+}
+
+/**
+ * The certificate and key for TLS, both or neither. Read and tried together here, so a wrong
+ * file stops the broker at start with its name instead of failing every handshake later.
+ */
+function tlsFrom(
+  flags: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  file: Record<string, unknown>,
+): TlsCredentials | null {
+  const section = file.tls ?? {};
+  if (typeof section !== 'object' || section === null || Array.isArray(section))
+    throw new ConfigError('tls', 'must be an object {"cert": FILE, "key": FILE}');
+  for (const key of Object.keys(section)) {
+    if (!Object.hasOwn(TLS_SETTINGS, key))
+      throw new ConfigError(`tls.${key}`, 'unknown setting; known: cert, key');
+  }
+  const values = section as Record<string, unknown>;
+  const certFile = tlsFileSetting('cert', flags, env, values);
+  const keyFile = tlsFileSetting('key', flags, env, values);
+  if (certFile === undefined && keyFile === undefined) return null;
+  if (certFile === undefined || keyFile === undefined) {
+    const [given, missing] = certFile === undefined ? ['key', 'cert'] : ['cert', 'key'];
+    const spec = TLS_SETTINGS[missing as keyof typeof TLS_SETTINGS];
+    throw new ConfigError(
+      spec.flag,
+      `missing: a TLS ${given} is set, so the ${missing === 'cert' ? 'certificate' : 'private key'} is needed too (--${spec.flag}, ${spec.env} or ${spec.key} in the config file)`,
+    );
+  }
+  const cert = readPem('tls-cert', certFile, /-----BEGIN CERTIFICATE-----/, 'certificate');
+  const key = readPem('tls-key', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key');
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new ConfigError(
+      'tls-key',
+      `the key in ${keyFile} cannot serve the certificate in ${certFile}: ${(err as Error).message}`,
+    );
+  }
+  return { certFile, keyFile, cert, key };
+}
+
 /**
  * Merges settings: flags win over environment (`SAG_*`), which wins over the config file
  * (`--config FILE` or `SAG_CONFIG`). Throws ConfigError naming the first bad setting.
@@ -266,5 +351,36 @@ export function loadConfig(
     apiToken,
     logLevel: oneOf('log-level', get('logLevel', 'info'), LOG_LEVELS),
     rateLimitPerMinute: positiveInteger('rate-limit', Number(get('rateLimitPerMinute', '60000'))),
+    tls: tlsFrom(flags, env, file),
   };
+}
+
+function isLoopback(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  if (!ipaddr.isValid(host)) return false;
+  const address = ipaddr.process(host);
+  return address.range() === 'loopback';
+}
+
+/**
+ * Without TLS, the sentence to warn with when a listener is reachable beyond this machine (null
+ * when every listener is on loopback, or TLS is on).
+ */
+export function plaintextWarning(config: Pick<BrokerConfig, 'http' | 'mqtt' | 'tls'>): string | null {
+  if (config.tls) return null;
+  const exposed = [
+    ['the HTTP API (and MQTT over WebSocket)', config.http],
+    ['the device MQTT listener', config.mqtt],
+  ].filter(([, at]) => !isLoopback((at as HostPort).host));
+  if (exposed.length === 0) return null;
+  const where = exposed.map(([what, at]) => `${what} on ${hostPortText(at as HostPort)}`).join(' and ');
+  return (
+    `TLS is off: ${where} ${exposed.length > 1 ? 'are' : 'is'} reachable beyond this machine, so device ` +
+    'configs and the API token travel unencrypted; set --tls-cert and --tls-key (SAG_TLS_CERT and ' +
+    'SAG_TLS_KEY, or tls.cert and tls.key in the config file)'
+  );
+}
+
+export function hostPortText(at: HostPort): string {
+  return at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
 }

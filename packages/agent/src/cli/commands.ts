@@ -30,6 +30,7 @@ export async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   const file = loadConfigFile(flags, io.env, [
     'stateDir',
     'broker',
+    'ca',
     'dataplane',
     'role',
     'listen',
@@ -41,6 +42,7 @@ export async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   // Every setting is checked before anything starts, so a typo never half-starts the agent.
   const stateDir = requireSetting(sources, 'stateDir');
   const brokerUrl = requireSetting(sources, 'broker');
+  const ca = resolveSetting(sources, 'ca');
   const dataplane = resolveSetting(sources, 'dataplane', 'emulated');
   const role = resolveSetting(sources, 'role', 'branch') ?? 'branch';
   const listen = resolveSetting(sources, 'listen');
@@ -58,6 +60,7 @@ export async function runCommand(flags: Flags, io: CliIo): Promise<number> {
   const agent = await startAgent({
     stateDir,
     brokerUrl,
+    ...(ca !== undefined ? { ca } : {}),
     dataplane,
     role,
     ...(role === 'edge' ? { listen: listen ?? DEFAULT_EDGE_LISTEN } : {}),

@@ -35,6 +35,9 @@ configs it pushes, watches the tunnels and reports. Keeps working while the brok
 
   --state-dir DIR         ${s.stateDir.env}; made by sag-agent init
   --broker URL            ${s.broker.env}; ${s.broker.accepts}
+  --ca FILE               ${s.ca.env}; ${s.ca.accepts} trusted for an mqtts:// or wss://
+                          broker instead of the system's (a private CA); the broker's
+                          certificate and name are always checked
   --dataplane NAME        ${s.dataplane.env}; accepted: ${s.dataplane.accepts} (default emulated)
                           emulated: an in-memory model; linux: WireGuard, routes, nftables and
                           dnsmasq in the network namespace the agent runs in (needs root)
@@ -47,7 +50,7 @@ configs it pushes, watches the tunnels and reports. Keeps working while the brok
   --report-interval SECONDS
                           ${s.reportInterval.env}; how often figures are reported, ${s.reportInterval.accepts} (default 10)
   --log-level LEVEL       ${s.logLevel.env}; ${s.logLevel.accepts} (default info)
-  --config FILE           SAG_CONFIG; JSON object with keys stateDir, broker, dataplane, role,
+  --config FILE           SAG_CONFIG; JSON object with keys stateDir, broker, ca, dataplane, role,
                           listen, keepalive, reportInterval, logLevel (flags and environment win)
   --help                  this text
 

@@ -40,6 +40,7 @@ const COMMANDS: Record<
     options: {
       'state-dir': str,
       broker: str,
+      ca: str,
       dataplane: str,
       role: str,
       listen: str,

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { requireSetting, resolveSetting, SettingError, type SettingSources } from './settings.js';
 
 const file = {
@@ -54,5 +57,33 @@ describe('settings precedence', () => {
         ),
       );
     }
+  });
+});
+
+describe('the CA bundle (--ca)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opensag-ca-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const notPem = join(dir, 'ca.der');
+  writeFileSync(notPem, Buffer.from([0x30, 0x82, 0x01, 0x0a]));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the PEM from the file named by flag, SAG_CA or the config file', () => {
+    const pem = readFileSync(caFile, 'utf8');
+    expect(resolveSetting({ flags: { ca: caFile }, env: {}, file: null }, 'ca')).toBe(pem);
+    expect(resolveSetting({ flags: {}, env: { SAG_CA: caFile }, file: null }, 'ca')).toBe(pem);
+    const fromFile = { path: '/etc/sag-agent.json', values: { ca: caFile } };
+    expect(resolveSetting({ flags: {}, env: {}, file: fromFile }, 'ca')).toBe(pem);
+    expect(resolveSetting({ flags: {}, env: {}, file: null }, 'ca')).toBeUndefined();
+  });
+
+  it('names a file it cannot read or that holds no PEM certificate', () => {
+    const missing = join(dir, 'missing.pem');
+    expect(() => resolveSetting({ flags: { ca: missing }, env: {}, file: null }, 'ca')).toThrow(
+      `--ca ${JSON.stringify(missing)} cannot be read: ENOENT`,
+    );
+    expect(() => resolveSetting({ flags: {}, env: { SAG_CA: notPem }, file: null }, 'ca')).toThrow(
+      `SAG_CA ${JSON.stringify(notPem)} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
   });
 });

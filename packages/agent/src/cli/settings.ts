@@ -73,6 +73,21 @@ function brokerUrl(value: unknown): string {
   return raw;
 }
 
+/** A PEM bundle of CA certificates, read now so a wrong path stops the agent at start. */
+function caBundle(value: unknown): string {
+  const path = text(value);
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot be read: ${(err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+  return pem;
+}
+
 function listenAddress(value: unknown): string {
   const raw = text(value);
   const at = parseListen(raw);
@@ -92,6 +107,13 @@ export const SETTINGS = {
     key: 'broker',
     parse: brokerUrl,
     accepts: 'mqtt://HOST:PORT (also mqtts://, ws://HOST:PORT/mqtt, wss://)',
+  },
+  ca: {
+    flag: 'ca',
+    env: 'SAG_CA',
+    key: 'ca',
+    parse: caBundle,
+    accepts: 'a PEM file of CA certificates',
   },
   dataplane: {
     flag: 'dataplane',

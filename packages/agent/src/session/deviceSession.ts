@@ -22,6 +22,7 @@ import type { DataPlane } from '../dataplane/dataplane.js';
 import { errorMessage } from '../errors.js';
 import { type Clock, realClock, type TimerHandle } from '../keepalive/clock.js';
 import { type AttemptFailure, Backoff, type BackoffOptions } from './backoff.js';
+import { describeBrokerError } from './brokerTrust.js';
 import { CommandDispatcher, runProbe } from './command.js';
 import { handleConfigPush } from './config.js';
 import { buildHello, readAgentVersion } from './hello.js';
@@ -41,6 +42,11 @@ export interface BrokerConnection {
 
 export interface DeviceSessionOptions {
   brokerUrl: string;
+  /**
+   * PEM CA certificates trusted for an mqtts:// or wss:// broker, instead of the system's. The
+   * broker's certificate and name are always verified.
+   */
+  ca?: string;
   identity: { serialNumber: string; privateKey: KeyObject };
   applier: ConfigApplier;
   dataPlane: DataPlane;
@@ -232,7 +238,11 @@ export class DeviceSession {
     client.on('message', (topic, payload) => this.onMessage(client, topic, payload));
     // The reason is logged once, with the retry it causes (see onClose).
     client.on('error', (err) => {
-      this.connectionState.lastError = errorMessage(err);
+      this.connectionState.lastError = describeBrokerError(
+        err,
+        this.options.brokerUrl,
+        this.options.ca !== undefined,
+      );
       this.attemptFailure = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : 'failed';
       this.log.debug('broker connection error', { serialNumber, error: errorMessage(err) });
     });
@@ -252,6 +262,9 @@ export class DeviceSession {
       connectTimeout: this.options.connectTimeoutMs ?? SESSION_DEFAULTS.connectTimeoutMs,
       reconnectPeriod: 0,
       resubscribe: false,
+      // mqtts:// and wss://: the certificate chain and the host name are checked, always.
+      rejectUnauthorized: true,
+      ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
       will: {
         topic: deviceTopic(serialNumber, 'presence'),
         payload: encodePresence({ state: 'OFFLINE' }),

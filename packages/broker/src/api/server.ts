@@ -43,6 +43,8 @@ export interface ApiOptions {
   deviceLink?: ProbesApiOptions['deviceLink'];
   /** The store's group commit: /v1 answers wait for it. Omit when every commit syncs itself. */
   durability?: Durability;
+  /** Serve HTTPS instead of HTTP (certificate, key, minimum version); HTTP when omitted. */
+  https?: import('node:https').ServerOptions;
 }
 
 const RESOURCES = [
@@ -69,6 +71,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    https: options.https ?? null,
     // Past Fastify's default of 100, so a long id reaches the schema and its named limit.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,

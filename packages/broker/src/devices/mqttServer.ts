@@ -1,10 +1,11 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer, type Socket, type Server as TcpServer } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import { LIMITS } from '@opensag/proto';
 import { Aedes, type AedesOptions } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { HostPort } from '../config.js';
+import type { HostPort, TlsCredentials } from '../config.js';
 
 /**
  * The embedded MQTT broker's limits, each chosen on purpose (documented in docs/protocol.md).
@@ -74,9 +75,20 @@ export interface MqttServer {
 
 export const WEBSOCKET_PATH = '/mqtt';
 
+/** Where the device listener binds; with `tls` it serves MQTT over TLS (`mqtts://`) only. */
+export interface MqttListener extends HostPort {
+  tls?: TlsCredentials | null;
+}
+
+/**
+ * A TLS client gets as long to finish its handshake as a plain one gets to send CONNECT (the
+ * handshake comes first, so a stranger that stalls there holds no more than one that stalls later).
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = MQTT_LIMITS.connectTimeout;
+
 /** Starts aedes on TCP and, when an HTTP server is given, as WebSocket at `/mqtt` on it. */
 export async function startMqttServer(options: {
-  tcp: HostPort;
+  tcp: MqttListener;
   httpServer?: HttpServer;
   handlers: MqttHandlers;
 }): Promise<MqttServer> {
@@ -87,7 +99,7 @@ export async function startMqttServer(options: {
     aedes.handle(socket);
     guardPacketSize(socket, packetLimits);
   };
-  const tcp = createServer(onConnection);
+  const tcp = createListener(options.tcp.tls ?? null, onConnection);
   try {
     await listen(tcp, options.tcp);
   } catch (err) {
@@ -117,6 +129,18 @@ export async function startMqttServer(options: {
       await listenersClosed;
     },
   };
+}
+
+/**
+ * Plain TCP, or TLS (1.2 at least) where the handler gets each socket once its handshake is done:
+ * aedes and the packet-size guard then read plain MQTT from it, as on TCP.
+ */
+function createListener(tls: TlsCredentials | null, onConnection: (socket: Socket) => void): TcpServer {
+  if (!tls) return createServer(onConnection);
+  return createTlsServer(
+    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+    onConnection,
+  );
 }
 
 function listen(server: TcpServer, at: HostPort): Promise<void> {

@@ -41,6 +41,15 @@ const NETWORK_PROBLEMS: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
 };
 
+/** OpenSSL's verdicts meaning "no CA Node trusts signed the broker's certificate". */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+]);
+
 /** The broker's `/v1` API over HTTP, with the bearer token on every request. */
 export class ApiClient {
   constructor(private readonly connection: Connection) {}
@@ -106,6 +115,17 @@ export class ApiClient {
       return new ConnectionError(`${where}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
     }
     const code = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+    if (UNTRUSTED_CERTIFICATE.has(code)) {
+      // fetch takes no CA of its own; Node adds this variable's certificates to the ones it trusts.
+      return new ConnectionError(
+        `${where}: the broker's certificate is not trusted (${code}); for a private CA run sagctl with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`,
+      );
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return new ConnectionError(
+        `${where}: the broker's certificate is not for this address (${(err.cause as Error).message}); use a name it lists in --url`,
+      );
+    }
     const problem = NETWORK_PROBLEMS[code] ?? (err.cause as Error | undefined)?.message ?? err.message;
     return new ConnectionError(`${where}: ${problem} (is sag-broker running there? set --url or SAG_URL)`);
   }

@@ -75,6 +75,8 @@ ${flagLines(GLOBAL_FLAGS)}
 Connection settings come from flags, then the environment (SAG_URL, SAG_API_TOKEN, SAG_CONFIG),
 then the config file (--config, SAG_CONFIG, or ~/.config/opensag/sagctl.json):
   {"url": "${DEFAULT_URL}", "token": "...", "tokenFile": "/var/lib/opensag/api-token"}
+A broker with TLS has an https:// URL; if a private CA signed its certificate, name that CA
+for Node: NODE_EXTRA_CA_CERTS=/etc/opensag/ca.pem sagctl ...
 
 Output: aligned tables for people on stdout; --json prints the API's answer unchanged.
 Exit status: 0 done; 1 the API refused (its code and message on stderr) or the broker is
