@@ -273,8 +273,13 @@ async function fleetWide() {
   );
   const aedes = await Aedes.createBroker();
   const sessions = new Map();
+  // Each session's client as push sees it: open, with nothing waiting to be written.
   for (const gateway of topology.gateways.values())
-    sessions.set(gateway.serialNumber, { serialNumber: gateway.serialNumber, gatewayId: gateway.id });
+    sessions.set(gateway.serialNumber, {
+      serialNumber: gateway.serialNumber,
+      gatewayId: gateway.id,
+      client: { closed: false, conn: { writableLength: 0 } },
+    });
   let published = 0;
   let bytes = 0;
   let allPublished = () => {};
