@@ -11,7 +11,7 @@ export interface DeviceSession {
   /** When the broker last heard anything from it, pings included (Unix ms). */
   lastPacketAt: number;
   /** Device events accepted in the current minute (a flood guard, see event.ts). */
-  eventWindow: { startedAt: number; count: number; dropped: number };
+  eventWindow: EventWindow;
 }
 
 /** The address a client connected from: the socket's, or the HTTP request's for WebSocket. */
@@ -26,10 +26,21 @@ export function addressOf(client: Client): string {
  * older connection after the newer one authenticated; the older one's disconnect and Will must
  * then not mark the device offline, so the newer client is remembered from authentication on.
  */
+/** A device's device events in the current minute: counted, and those over budget dropped. */
+export interface EventWindow {
+  startedAt: number;
+  count: number;
+  dropped: number;
+}
+
+/** Devices whose event windows are kept before those over a minute old are swept. */
+const MAX_EVENT_WINDOWS = 20_000;
+
 export class DeviceSessions {
   private readonly ready = new Map<string, DeviceSession>();
   private readonly authenticated = new Map<string, DeviceSession>();
   private readonly reasons = new WeakMap<Client, string>();
+  private readonly eventWindows = new Map<string, EventWindow>();
 
   /** CONNECT passed authentication; the session becomes current when aedes reports it ready. */
   admit(client: Client, serialNumber: string, gatewayId: string, address: string, now: Date): void {
@@ -40,8 +51,25 @@ export class DeviceSessions {
       address,
       connectedAt: now,
       lastPacketAt: now.getTime(),
-      eventWindow: { startedAt: now.getTime(), count: 0, dropped: 0 },
+      eventWindow: this.eventWindowOf(serialNumber, now.getTime()),
     });
+  }
+
+  /**
+   * The device's event budget (see event.ts) is its own, not its connection's: reconnecting does
+   * not buy a flooding device a fresh minute. Windows over a minute old are forgotten when many
+   * are kept, which a window starting afresh would do anyway.
+   */
+  private eventWindowOf(serialNumber: string, nowMs: number): EventWindow {
+    const kept = this.eventWindows.get(serialNumber);
+    if (kept) return kept;
+    if (this.eventWindows.size >= MAX_EVENT_WINDOWS) {
+      for (const [serial, window] of this.eventWindows)
+        if (nowMs - window.startedAt >= 60_000) this.eventWindows.delete(serial);
+    }
+    const window = { startedAt: nowMs, count: 0, dropped: 0 };
+    this.eventWindows.set(serialNumber, window);
+    return window;
   }
 
   /**
