@@ -71,7 +71,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    https: options.https ?? null,
+    ...(options.https ? { https: options.https } : {}),
     // Past Fastify's default of 100, so a long id reaches the schema and its named limit.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
