@@ -3,7 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProof, encodePresence } from '@opensag/proto';
-import { type IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +14,13 @@ import {
   lastEventId,
   orderGatewayFor,
 } from '../support/cloud.js';
-import { type ConnectOutcome, proofOf, type TestDevice, testDevice } from '../support/deviceClient.js';
+import {
+  type ConnectOutcome,
+  connectAs,
+  proofOf,
+  type TestDevice,
+  testDevice,
+} from '../support/deviceClient.js';
 import { Lab } from '../support/lab.js';
 import { type BrokerProcess, startBroker } from '../support/processes.js';
 import { sleep, waitFor } from '../support/waitFor.js';
@@ -55,32 +61,10 @@ function connectFrom(
   localAddress: string,
   extra: Partial<IClientOptions> = {},
 ): Promise<ConnectOutcome> {
-  const [host, port] = broker.mqttAddress.split(':');
-  return new Promise((resolve) => {
-    const client = new MqttClient(() => netConnect({ host, port: Number(port), localAddress }), {
-      protocolVersion: 4,
-      clientId: device.serialNumber,
-      username: device.serialNumber,
-      password,
-      clean: true,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-      keepalive: 30,
-      ...extra,
-    });
-    lab.client(client);
-    const settle = (outcome: ConnectOutcome) => {
-      client.removeAllListeners('connect');
-      resolve(outcome);
-    };
-    client.once('connect', () => settle({ connected: true, client }));
-    client.once('error', (error) => {
-      client.end(true);
-      settle({ connected: false, error });
-    });
-    client.once('close', () =>
-      settle({ connected: false, error: new Error('connection closed before CONNACK') }),
-    );
+  return connectAs(broker.mqttUrl, device.serialNumber, password, {
+    localAddress,
+    extra: { keepalive: 30, ...extra },
+    track: (client) => lab.client(client),
   });
 }
 

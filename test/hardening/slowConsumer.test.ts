@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, startFleet } from '../../packages/agent/src/simulate/fleet.js';
 import { loadFleetIdentities } from '../../packages/agent/src/simulate/fleetIdentities.js';
 import { type ApiEvent, type Cloud, cloudApi, events, orderGatewayFor } from '../support/cloud.js';
-import { proofOf, testDevice } from '../support/deviceClient.js';
+import { connectAs, proofOf, testDevice } from '../support/deviceClient.js';
 import { Lab } from '../support/lab.js';
 import { tempDir } from '../support/processes.js';
 import { sleep, waitFor } from '../support/waitFor.js';
@@ -80,21 +80,13 @@ async function joinAndActivate(
  * kernel's buffers fill and whatever the broker writes next waits in the broker.
  */
 async function stalledDevice(mqttUrl: string, serialNumber: string, password: string): Promise<MqttClient> {
-  const client = connect(mqttUrl, {
-    protocolVersion: 4,
-    clientId: serialNumber,
-    username: serialNumber,
-    password,
-    clean: true,
-    reconnectPeriod: 0,
+  const outcome = await connectAs(mqttUrl, serialNumber, password, {
     // The longest keepalive the broker takes, so presence does not end the session first.
-    keepalive: 300,
+    extra: { keepalive: 300 },
+    track: (client) => lab.client(client),
   });
-  lab.client(client);
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
+  if (!outcome.connected) throw new Error(`the stalled device was refused: ${outcome.error.message}`);
+  const { client } = outcome;
   await client.subscribeAsync([`sag/v1/c/${serialNumber}/config`, `sag/v1/c/${serialNumber}/cmd`], {
     qos: 1,
   });

@@ -1,5 +1,6 @@
+import { connect as netConnect } from 'node:net';
 import { createProof, generateIdentity } from '@opensag/proto';
-import { connect, type ISubscriptionGrant, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type ISubscriptionGrant, MqttClient } from 'mqtt';
 
 /**
  * A device the test plays itself with MQTT.js, to send what a real agent never would: foreign
@@ -26,10 +27,24 @@ export type ConnectOutcome =
   | { connected: true; client: MqttClient }
   | { connected: false; error: Error & { code?: number } };
 
+export interface ConnectOptions {
+  /** The loopback source address to connect from (the failure rate limit counts per address). */
+  localAddress?: string;
+  /** More MQTT.js options (a Will, a keepalive, ...). */
+  extra?: Partial<IClientOptions>;
+  /** Told about the client at once, e.g. to close it when the test ends whatever happens. */
+  track?: (client: MqttClient) => void;
+}
+
 /** One CONNECT as a device would send it (clean session, no reconnect); never throws. */
-export function connectAs(mqttUrl: string, serialNumber: string, password: string): Promise<ConnectOutcome> {
+export function connectAs(
+  mqttUrl: string,
+  serialNumber: string,
+  password: string,
+  options: ConnectOptions = {},
+): Promise<ConnectOutcome> {
   return new Promise((resolve) => {
-    const client = connect(mqttUrl, {
+    const clientOptions: IClientOptions = {
       protocolVersion: 4,
       clientId: serialNumber,
       username: serialNumber,
@@ -37,7 +52,17 @@ export function connectAs(mqttUrl: string, serialNumber: string, password: strin
       clean: true,
       reconnectPeriod: 0,
       connectTimeout: 5000,
-    });
+      ...options.extra,
+    };
+    const { localAddress } = options;
+    // MQTT.js passes no source address to the socket, so that case builds the socket itself.
+    const client = localAddress
+      ? new MqttClient(() => {
+          const { hostname, port } = new URL(mqttUrl);
+          return netConnect({ host: hostname, port: Number(port), localAddress });
+        }, clientOptions)
+      : connect(mqttUrl, clientOptions);
+    options.track?.(client);
     const settle = (outcome: ConnectOutcome) => {
       client.removeAllListeners('connect');
       resolve(outcome);
