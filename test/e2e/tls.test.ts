@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentIdentity, initAgent, readStatusFile } from '../support/agents.js';
 import { type Cloud, gatewayStatus, orderGatewayFor } from '../support/cloud.js';
 import { connectAs, proofOf, testDevice } from '../support/deviceClient.js';
-import { AGENT_CLI, parseJsonLines, ROOT, removeTempDirs } from '../support/processes.js';
+import { AGENT_CLI, parseJsonLines, ROOT, removeTempDirs, tempDir } from '../support/processes.js';
 import {
   httpsRequest,
   makeTestPki,
@@ -151,6 +151,25 @@ describe('TLS on the broker', () => {
     });
     expect(status.appliedRevision).toBe(status.desiredRevision);
     expect(readStatusFile(device.stateDir)?.broker).toMatchObject({ state: 'connected', lastError: null });
+  });
+
+  it('runs simulated gateways over mqtts:// with --ca, provisioned over HTTPS', async () => {
+    const stateDir = tempDir('tls-simulate');
+    const simulate = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+      run(process.execPath, [AGENT_CLI, 'simulate', ...args, '--count', '3', '--state-dir', stateDir], {
+        env,
+        timeout: 60_000,
+      });
+    // The API client is Node's fetch: a private CA reaches it through NODE_EXTRA_CA_CERTS, as for
+    // sagctl. That would also reach the MQTT connections, so the devices run without it.
+    await simulate(['provision', '--api', broker.url, `--token=${broker.token}`], {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: pki.caFile,
+    });
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const { stdout } = await simulate(['--broker', broker.mqttUrl, '--ca', pki.caFile, '--once'], env);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ count: 3, inSync: 3 });
   });
 
   it('keeps out an agent that does not trust the CA, which says so in its status and log', async () => {

@@ -23,6 +23,7 @@ const bool = { type: 'boolean' } as const;
 export const SIMULATE_OPTIONS = {
   count: str,
   broker: str,
+  ca: str,
   'state-dir': str,
   api: str,
   token: str,
@@ -53,6 +54,7 @@ export async function simulateCommand(flags: Flags, io: CliIo): Promise<number> 
   const sources = { flags, env: io.env, file: null };
   const count = wholeNumber(flags, 'count', 1, 1_000_000);
   const brokerUrl = requireSetting(sources, 'broker');
+  const ca = resolveSetting(sources, 'ca');
   const stateDir = requireSetting(sources, 'stateDir');
   const concurrency = wholeNumber(flags, 'concurrency', 1, 100_000, 200);
   const reportIntervalMs = wholeNumber(flags, 'report-interval-ms', 100, 3_600_000, 10_000);
@@ -70,6 +72,7 @@ export async function simulateCommand(flags: Flags, io: CliIo): Promise<number> 
   const fleet = await startFleet({
     identities,
     brokerUrl,
+    ...(ca ? { ca } : {}),
     concurrency,
     reportIntervalMs,
     keepaliveSeconds,

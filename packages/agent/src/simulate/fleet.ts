@@ -13,6 +13,8 @@ import { type ClientOpener, openFrom } from './sourceAddress.js';
 export interface FleetOptions {
   identities: readonly SimulatedIdentity[];
   brokerUrl: string;
+  /** PEM CA certificates trusted for an mqtts:// or wss:// broker, as `sag-agent run --ca`. */
+  ca?: string;
   /** CONNECTs in flight at most while the fleet comes up. */
   concurrency: number;
   reportIntervalMs: number;
@@ -115,6 +117,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     entry.gateway = new SimulatedGateway({
       identity,
       brokerUrl: options.brokerUrl,
+      ...(options.ca ? { ca: options.ca } : {}),
       reportIntervalMs: options.reportIntervalMs,
       keepaliveSeconds: options.keepaliveSeconds,
       agentVersion,

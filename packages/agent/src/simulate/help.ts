@@ -9,6 +9,9 @@ in-memory network where every access point answers, so tunnels come up without U
 
   --count N                 how many gateways, 1-1000000 (required)
   --broker URL              SAG_BROKER; mqtt://HOST:PORT (also mqtts://, ws://, wss://)
+  --ca FILE                 SAG_CA; PEM CA certificates trusted for an mqtts:// or wss://
+                            broker, as for sag-agent run (an https:// --api with a private CA:
+                            NODE_EXTRA_CA_CERTS=FILE)
   --state-dir DIR           SAG_STATE_DIR; holds identities.json (SIM000001, SIM000002, … and
                             their keys, made on the first run, reused after) and gateways.json
   --api URL                 with --token: provision first (as sag-agent simulate provision does,

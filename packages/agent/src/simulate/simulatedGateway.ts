@@ -25,6 +25,8 @@ class RecordingApplier extends ConfigApplier {
 export interface SimulatedGatewayOptions {
   identity: SimulatedIdentity;
   brokerUrl: string;
+  /** PEM CA certificates trusted for an mqtts:// or wss:// broker. */
+  ca?: string;
   reportIntervalMs: number;
   keepaliveSeconds: number;
   agentVersion: string;
@@ -63,6 +65,7 @@ export class SimulatedGateway {
     const connect = ackTimingConnect(options);
     this.session = new DeviceSession({
       brokerUrl: options.brokerUrl,
+      ...(options.ca ? { ca: options.ca } : {}),
       identity: options.identity,
       applier: this.applier,
       dataPlane: this.dataPlane,
