@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
-import { BURST_BROKER_CONFIG, Ledger, runBurst, seededRandom } from './mutationBurst.js';
+import { seededRandom } from '../../packages/agent/src/testing/seededRandom.js';
+import { BURST_BROKER_CONFIG, Ledger, runBurst } from './mutationBurst.js';
 import { auditEventsAfter, checkConfigs, checkLedger, replayDifferences } from './mutationBurstCheck.js';
 import { api, type BrokerProcess, startBroker, tempDir } from './processes.js';
 import { sleep } from './waitFor.js';

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../packages/agent/src/testing/seededRandom.js';
 import type { api } from './processes.js';
 
 /**
@@ -115,18 +116,6 @@ interface Mutation {
 }
 
 type Rng = () => number;
-
-/** mulberry32: a seeded generator, so a failing round can be replayed. */
-export function seededRandom(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pickOne = <T>(rng: Rng, items: T[]): T | undefined => items[Math.floor(rng() * items.length)];
 const expected = (kind: Kind, lane: number, view: View): Expected => ({ kind, lane, view });

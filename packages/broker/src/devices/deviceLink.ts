@@ -9,7 +9,7 @@ import { createAuthorizers } from './authorize.js';
 import type { DeviceLinkContext, HandlerContext } from './context.js';
 import { DeviceKeys } from './deviceKeys.js';
 import { createDispatcher } from './dispatch.js';
-import { startMqttServer } from './mqttServer.js';
+import { PacketTooLarge, startMqttServer } from './mqttServer.js';
 import { markOffline, markOnline, touch } from './presence.js';
 import { type ProbeAnswer, type ProbeOptions, type ProbeRequest, Probes } from './probes.js';
 import { ConfigPush, type PushOptions } from './push.js';
@@ -104,7 +104,7 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
       return;
     }
     sessions.setCloseReason(client, `connection error: ${err.message}`);
-    if (isRefusedPacket(err))
+    if (err instanceof PacketTooLarge)
       log.warn(
         { serialNumber: client.id, address: addressOf(client), err: err.message },
         'device connection cut',
@@ -113,7 +113,7 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
   });
   aedes.on('connectionError', (client, err) => {
     // An oversize packet is hostile or broken, worth seeing at the default level; the rest is noise.
-    if (isRefusedPacket(err))
+    if (err instanceof PacketTooLarge)
       log.warn({ address: addressOf(client), err: err.message }, 'connection cut before CONNACK');
     else log.debug({ err: err.message }, 'connection failed before CONNACK');
   });
@@ -162,9 +162,6 @@ export async function startDeviceLink(options: DeviceLinkOptions): Promise<Devic
     },
   };
 }
-
-/** The packet size guard's refusal (mqttServer.ts `guardPacketSize`). */
-const isRefusedPacket = (err: Error) => err.message.startsWith('MQTT packet of ');
 
 function onDisconnect(ctx: HandlerContext, client: Client): void {
   const ended = ctx.sessions.closed(client);

@@ -80,6 +80,8 @@ export class FailureLimit {
 
 /** The address a limit counts: IPv4 (and IPv4-mapped IPv6) as is, IPv6 by its /64 prefix. */
 export function sourceKey(address: string): string {
+  // Every CONNECT passes here: a dotted IPv4 address needs no parsing.
+  if (!address.includes(':')) return address;
   if (!ipaddr.IPv6.isValid(address) || ipaddr.IPv4.isValid(address)) return address;
   const v6 = ipaddr.IPv6.parse(address);
   if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();

@@ -184,6 +184,14 @@ function attachWebSocket(httpServer: HttpServer, aedes: Aedes, maxPayload: numbe
   };
 }
 
+/** The error a connection is destroyed with when it announces a packet over its limit. */
+export class PacketTooLarge extends Error {
+  constructor(length: number, limit: number) {
+    super(`MQTT packet of ${length} bytes refused: the limit is ${limit}`);
+    this.name = 'PacketTooLarge';
+  }
+}
+
 /**
  * Follows the MQTT fixed headers of what a connection sends and destroys it, with an error aedes
  * reports as a connection error, at the first packet announcing more than its limit (`first` for
@@ -213,7 +221,7 @@ export function guardPacketSize(conn: Duplex, limits: { first: number; rest: num
         if (byte & 0x80 && lengthBytes < 4) continue;
         if (length > limit) {
           conn.off('data', onData);
-          conn.destroy(new Error(`MQTT packet of ${length} bytes refused: the limit is ${limit}`));
+          conn.destroy(new PacketTooLarge(length, limit));
           return;
         }
         body = length;
