@@ -359,6 +359,10 @@ describe('identity: an unbound device', () => {
     const gatewayId = await orderGatewayFor(cloud, 'Ningbo branch', stranger);
     const marker = await lastEventId(cloud);
     expect(await heardAfterConnect(stranger, '127.0.0.44')).toEqual([]);
+    // The offline event is recorded when the broker sees the socket close, a moment after the client's end.
+    await waitFor('the offline event recorded', async () =>
+      (await deviceActions(gatewayId, marker)).includes('device.offline'),
+    );
     expect(await deviceActions(gatewayId, marker)).toEqual(['device.online', 'device.offline']);
   }, 20_000);
 });
