@@ -7,6 +7,7 @@ import type {
   PathProbe,
   PathProbeResult,
   PortState,
+  RouteState,
   TunnelLinkState,
   TunnelState,
 } from '../dataplane.js';
@@ -125,14 +126,14 @@ export class EmulatedDataPlane implements DataPlane {
       hash: config.hash,
       ports,
       table,
-      aclRules: structuredClone(config.aclRules),
+      aclRules: config.aclRules.map((rule) => ({ ...rule })),
       tunnels,
     };
   }
 
   async verify(config: DeviceConfig): Promise<string[]> {
     this.assertOpen();
-    return diffState(config, this.snapshot());
+    return diffState(config, this.state());
   }
 
   async reset(): Promise<void> {
@@ -140,20 +141,35 @@ export class EmulatedDataPlane implements DataPlane {
     this.installed = emptyInstalled();
   }
 
+  /**
+   * A copy of the model. Every part of it is a list of flat records (strings, numbers, booleans),
+   * so copying each record is a deep copy, and far cheaper than `structuredClone`: a report reads
+   * the ports of 10,000 simulated gateways every few seconds.
+   */
   snapshot(): DataPlaneState {
+    const { revision, hash, ports, routes, aclRules, tunnels } = this.state();
+    return {
+      revision,
+      hash,
+      ports: ports.map((port) => ({ ...port })),
+      routes,
+      aclRules: aclRules.map((rule) => ({ ...rule })),
+      tunnels,
+    };
+  }
+
+  /** The model as it stands, for reading only: routes and tunnels are fresh, the rest shared. */
+  private state(): DataPlaneState {
     const { revision, hash, ports, table, aclRules, tunnels } = this.installed;
-    const routes = table
-      .routes()
-      .map(({ prefix: _prefix, ...route }) => route)
-      .sort(compareRoutes);
-    return structuredClone({
+    const routes: RouteState[] = table.routes().map(({ prefix: _prefix, ...route }) => route);
+    return {
       revision,
       hash,
       ports,
-      routes,
+      routes: routes.sort(compareRoutes),
       aclRules,
       tunnels: tunnels.map(withoutUndefined),
-    });
+    };
   }
 
   setTunnelStates(states: readonly TunnelLinkState[]): void {
@@ -192,8 +208,12 @@ export class EmulatedDataPlane implements DataPlane {
   }
 }
 
+/** A copy of the tunnel without its unset optional fields (a snapshot compares equal to JSON). */
 function withoutUndefined(tunnel: TunnelState): TunnelState {
-  return Object.fromEntries(
-    Object.entries(tunnel).filter(([, v]) => v !== undefined),
-  ) as unknown as TunnelState;
+  const copy: Record<string, unknown> = {};
+  for (const key in tunnel) {
+    const value = tunnel[key as keyof TunnelState];
+    if (value !== undefined) copy[key] = value;
+  }
+  return copy as unknown as TunnelState;
 }
