@@ -1,5 +1,6 @@
 // The device protocol's public API: what the broker and the agent code against.
 export * from './acl.js';
+export { canonicalJson } from './canonicalJson.js';
 export {
   decodeAck,
   decodeCommand,

@@ -1,36 +1,9 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '@opensag/proto';
 import type { CompiledConfigRecord } from '../store/store.js';
 import type { GatewayConfig } from './types.js';
 
-/** Canonical text of frozen values, which cannot change: route entries shared by many configs. */
-const frozenText = new WeakMap<object, string>();
-
-/**
- * JSON with object keys sorted and undefined members dropped, so equal content always gives equal
- * text whatever order the fields were built in.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const known = frozenText.get(value);
-  if (known !== undefined) return known;
-  let text: string;
-  if (Array.isArray(value)) {
-    text = '[';
-    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + canonicalJson(value[i] ?? null);
-    text += ']';
-  } else {
-    const record = value as Record<string, unknown>;
-    text = '{';
-    for (const key of Object.keys(record).sort()) {
-      const member = record[key];
-      if (member === undefined) continue;
-      text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
-    }
-    text += '}';
-  }
-  if (Object.isFrozen(value)) frozenText.set(value, text);
-  return text;
-}
+export { canonicalJson };
 
 /** The content hash devices echo back in their acks: sha256 hex of the canonical JSON. */
 export function configHash(config: GatewayConfig): string {
