@@ -36,4 +36,13 @@ describe('NonceCache', () => {
     expect(cache.remember('CLONED', 'd', 400_000, 400_000)).toBe('fresh');
     expect(cache.size).toBe(2);
   });
+
+  it('still refuses a replay of the nonce taken right after its serial number was swept empty', () => {
+    const cache = new NonceCache(300_000, 100, 3);
+    for (const n of ['a', 'b', 'c']) expect(cache.remember('SN', n, 0, 0)).toBe('fresh');
+    // All three expired: the full share is swept to nothing, then this nonce goes in.
+    expect(cache.remember('SN', 'd', 400_000, 400_000)).toBe('fresh');
+    expect(cache.remember('SN', 'd', 400_000, 400_001)).toBe('replayed');
+    expect(cache.size).toBe(1);
+  });
 });

@@ -37,7 +37,7 @@ export class NonceCache {
       nonces = new Map();
       this.bySerial.set(serialNumber, nonces);
     }
-    if (nonces.size >= this.maxPerSerial) this.sweepSerial(serialNumber, nonces, nowMs);
+    if (nonces.size >= this.maxPerSerial) this.sweepSerial(nonces, nowMs);
     if (nonces.size >= this.maxPerSerial) return 'serial-full';
     if (!nonces.has(nonce)) this.entries += 1;
     nonces.set(nonce, proofMillis + this.skewMs);
@@ -50,15 +50,21 @@ export class NonceCache {
 
   private sweep(nowMs: number): void {
     this.insertsSinceSweep = 0;
-    for (const [serialNumber, nonces] of this.bySerial) this.sweepSerial(serialNumber, nonces, nowMs);
+    for (const [serialNumber, nonces] of this.bySerial) {
+      this.sweepSerial(nonces, nowMs);
+      if (nonces.size === 0) this.bySerial.delete(serialNumber);
+    }
   }
 
-  private sweepSerial(serialNumber: string, nonces: Map<string, number>, nowMs: number): void {
+  /**
+   * Drops a serial number's expired nonces. Its map stays even when emptied: `remember` is about
+   * to add to it, and a map no longer in `bySerial` would take the nonce and forget it.
+   */
+  private sweepSerial(nonces: Map<string, number>, nowMs: number): void {
     for (const [nonce, expiry] of nonces) {
       if (expiry >= nowMs) continue;
       nonces.delete(nonce);
       this.entries -= 1;
     }
-    if (nonces.size === 0) this.bySerial.delete(serialNumber);
   }
 }
