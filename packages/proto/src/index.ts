@@ -45,6 +45,7 @@ export {
   publicKeyFromBase64,
   verifyProof,
 } from './proof.js';
+export { UNTRUSTED_CERTIFICATE_CODES } from './tlsTrust.js';
 export {
   CLOUD_TOPIC_KINDS,
   type CloudTopicKind,
@@ -56,4 +57,4 @@ export {
   type ParsedTopic,
   parseTopic,
 } from './topics.js';
-export { LIMITS } from './validation.js';
+export { fitString, LIMITS } from './validation.js';

@@ -44,6 +44,17 @@ export const LIMITS = {
   maxTimestampMs: 8.64e15,
 } as const;
 
+/**
+ * `text` cut to what one string field of a message carries (`LIMITS.maxStringLength`), ending with
+ * `…` and then `note` when cut, so a long error or reason still goes out instead of failing to
+ * encode.
+ */
+export function fitString(text: string, note = ''): string {
+  if (text.length <= LIMITS.maxStringLength) return text;
+  const tail = `…${note}`;
+  return `${text.slice(0, LIMITS.maxStringLength - tail.length)}${tail}`;
+}
+
 /** Message fields that may be absent (null); every other sub-message must be present. */
 const OPTIONAL_MESSAGES = new Set(['dhcp', 'probeResult', 'edge']);
 

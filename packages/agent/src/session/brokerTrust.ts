@@ -1,16 +1,5 @@
+import { UNTRUSTED_CERTIFICATE_CODES } from '@opensag/proto';
 import { errorMessage } from '../errors.js';
-
-/** OpenSSL's verdicts meaning "no CA we trust signed this chain". */
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-]);
 
 const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 
@@ -27,7 +16,7 @@ function codeOf(err: unknown): string {
 export function describeBrokerError(err: unknown, brokerUrl: string, withCa: boolean): string {
   const code = codeOf(err);
   const detail = `${errorMessage(err)}${code ? ` (${code})` : ''}`;
-  if (UNTRUSTED.has(code)) {
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
     return withCa
       ? `the broker's certificate is not trusted: ${detail}; the CA bundle given with --ca (SAG_CA) did not sign it: pass the CA that did`
       : `the broker's certificate is not trusted: ${detail}; pass --ca FILE (SAG_CA) with the CA that signed it (PEM)`;

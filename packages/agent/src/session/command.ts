@@ -2,7 +2,7 @@ import {
   type Activation,
   type Command,
   decodeCommand,
-  LIMITS,
+  fitString,
   type ProbeRequest,
   type ProbeResultInput,
 } from '@opensag/proto';
@@ -122,13 +122,8 @@ export async function runProbe(
     probeId: request.probeId,
     reachable: result.reachable,
     rttMs: result.reachable && result.rttMs !== undefined ? Math.max(0, result.rttMs) : 0,
-    reason: boundedReason(result.reason),
+    // A reason quoting a hostile destination could outgrow what an event carries; the start says enough.
+    reason: fitString(result.reason),
     seenBy,
   };
-}
-
-/** A reason quoting a hostile destination could outgrow what an event carries; the start says enough. */
-function boundedReason(reason: string): string {
-  const max = LIMITS.maxStringLength;
-  return reason.length <= max ? reason : `${reason.slice(0, max - 1)}…`;
 }

@@ -3,6 +3,7 @@ import {
   type AckResult,
   type DesiredConfig,
   decodeDesiredConfig,
+  fitString,
   LIMITS,
 } from '@opensag/proto';
 import type { ApplyOutcome, ConfigApplier } from '../apply/applier.js';
@@ -124,12 +125,12 @@ function isStale(config: DeviceConfig, current: DeviceConfig | null): boolean {
  * push is left out, so the broker still hears the result. The log keeps the full text.
  */
 function ack(result: AckResult, revision: number, hash: string, error: string): AckInput {
-  const max = LIMITS.maxStringLength;
-  const cutError =
-    error.length <= max
-      ? error
-      : `${error.slice(0, max - 64)}… (${error.length} characters in all; see the device log)`;
-  return { revision, hash: hash.length <= max ? hash : '', result, error: cutError };
+  return {
+    revision,
+    hash: hash.length <= LIMITS.maxStringLength ? hash : '',
+    result,
+    error: fitString(error, ` (${error.length} characters in all; see the device log)`),
+  };
 }
 
 function logOutcome(log: AgentLog, outcome: ApplyOutcome): void {

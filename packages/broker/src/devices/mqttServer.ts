@@ -51,6 +51,9 @@ export const MQTT_LIMITS = {
   maxConnectBytes: 4096,
 } as const;
 
+/** What `guardPacketSize` allows a device connection, on every listener. */
+const PACKET_SIZE_LIMITS = { first: MQTT_LIMITS.maxConnectBytes, rest: MQTT_LIMITS.maxPacketBytes };
+
 /**
  * Connections the kernel holds for aedes to accept (Node's default is 511). A fleet returning
  * together after a restart arrives faster than a busy event loop accepts, and an overflowing queue
@@ -93,11 +96,10 @@ export async function startMqttServer(options: {
   handlers: MqttHandlers;
 }): Promise<MqttServer> {
   const { maxWebSocketFrameBytes, maxPacketBytes, maxConnectBytes, ...aedesLimits } = MQTT_LIMITS;
-  const packetLimits = { first: maxConnectBytes, rest: maxPacketBytes };
   const aedes = await Aedes.createBroker({ ...aedesLimits, ...options.handlers });
   const onConnection = (socket: Socket) => {
     aedes.handle(socket);
-    guardPacketSize(socket, packetLimits);
+    guardPacketSize(socket, PACKET_SIZE_LIMITS);
   };
   const tcp = createListener(options.tcp.tls ?? null, onConnection);
   try {
@@ -171,7 +173,7 @@ function attachWebSocket(httpServer: HttpServer, aedes: Aedes, maxPayload: numbe
       // A stream error (bad frame, reset) is the client's problem, not the broker's.
       stream.on('error', () => stream.destroy());
       aedes.handle(stream, req);
-      guardPacketSize(stream, { first: MQTT_LIMITS.maxConnectBytes, rest: MQTT_LIMITS.maxPacketBytes });
+      guardPacketSize(stream, PACKET_SIZE_LIMITS);
     });
   };
   httpServer.on('upgrade', onUpgrade);

@@ -21,11 +21,6 @@ export function addressOf(client: Client): string {
   return raw.startsWith('::ffff:') ? raw.slice(7) : raw;
 }
 
-/**
- * Which connection is the device's current session. aedes takes over a client id by closing the
- * older connection after the newer one authenticated; the older one's disconnect and Will must
- * then not mark the device offline, so the newer client is remembered from authentication on.
- */
 /** A device's device events in the current minute: counted, and those over budget dropped. */
 export interface EventWindow {
   startedAt: number;
@@ -36,6 +31,11 @@ export interface EventWindow {
 /** Devices whose event windows are kept before those over a minute old are swept. */
 const MAX_EVENT_WINDOWS = 20_000;
 
+/**
+ * Which connection is the device's current session. aedes takes over a client id by closing the
+ * older connection after the newer one authenticated; the older one's disconnect and Will must
+ * then not mark the device offline, so the newer client is remembered from authentication on.
+ */
 export class DeviceSessions {
   private readonly ready = new Map<string, DeviceSession>();
   private readonly authenticated = new Map<string, DeviceSession>();
@@ -98,9 +98,8 @@ export class DeviceSessions {
 
   /** The device's connection still open, current or admitted and waiting for its CONNACK. */
   live(serialNumber: string): DeviceSession | undefined {
-    for (const session of [this.ready.get(serialNumber), this.authenticated.get(serialNumber)])
-      if (session && !session.client.closed) return session;
-    return undefined;
+    const open = (session: DeviceSession | undefined) => (session?.client.closed ? undefined : session);
+    return open(this.ready.get(serialNumber)) ?? open(this.authenticated.get(serialNumber));
   }
 
   /**

@@ -1,3 +1,4 @@
+import { UNTRUSTED_CERTIFICATE_CODES } from '@opensag/proto';
 import type { Static } from '@sinclair/typebox';
 import type { ErrorBody, Page as PageSchema } from '../api/schemas/common.js';
 import type { Connection } from './connection.js';
@@ -40,15 +41,6 @@ const NETWORK_PROBLEMS: Record<string, string> = {
   ECONNRESET: 'connection reset',
   ETIMEDOUT: 'connection timed out',
 };
-
-/** OpenSSL's verdicts meaning "no CA Node trusts signed the broker's certificate". */
-const UNTRUSTED_CERTIFICATE = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-]);
 
 /** The broker's `/v1` API over HTTP, with the bearer token on every request. */
 export class ApiClient {
@@ -115,7 +107,7 @@ export class ApiClient {
       return new ConnectionError(`${where}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
     }
     const code = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
-    if (UNTRUSTED_CERTIFICATE.has(code)) {
+    if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
       // fetch takes no CA of its own; Node adds this variable's certificates to the ones it trusts.
       return new ConnectionError(
         `${where}: the broker's certificate is not trusted (${code}); for a private CA run sagctl with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`,

@@ -7,6 +7,7 @@ import { ControlPlane } from '../../controlPlane.js';
 import type { DeviceLinkContext } from '../../devices/context.js';
 import { Probes } from '../../devices/probes.js';
 import { DEFAULT_QUOTAS } from '../../domain/catalogue.js';
+import { ENTITY_KINDS, type EntityKind } from '../../domain/types.js';
 import { createMetrics } from '../../metrics.js';
 import { openSqliteStore } from '../../store/sqlite.js';
 import { buildApi } from '../server.js';
@@ -20,19 +21,9 @@ import { buildApi } from '../server.js';
 
 export const TOKEN = 'fuzz-token-0c4b7e21';
 
-export const KINDS = [
-  'gateway',
-  'ccn',
-  'cen',
-  'vpc',
-  'instance',
-  'securityGroup',
-  'acl',
-  'sgRule',
-  'aclRule',
-  'accessPoint',
-] as const;
-export type Kind = (typeof KINDS)[number];
+/** The domain's resources, the rules inside security groups and ACLs, and access points. */
+export type Kind = EntityKind | 'sgRule' | 'aclRule' | 'accessPoint';
+export const KINDS: readonly Kind[] = [...ENTITY_KINDS, 'sgRule', 'aclRule', 'accessPoint'];
 
 /** A resource named by kind and position in the pool, resolved to an id when the request is sent. */
 export class IdRef {
