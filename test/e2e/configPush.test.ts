@@ -5,11 +5,10 @@ import {
   cloudApi,
   events,
   gatewayConfig,
-  gatewayStatus,
   orderGatewayFor,
+  waitForSync,
 } from '../support/cloud.js';
 import { Lab } from '../support/lab.js';
-import { waitFor } from '../support/waitFor.js';
 
 const lab = new Lab();
 afterEach(() => lab.cleanup());
@@ -24,15 +23,6 @@ async function activatedDevice(serialNumber: string) {
   await cloud.post(`/v1/gateways/${gatewayId}/activate`);
   await waitForSync(cloud, gatewayId, 'in-sync');
   return { broker, cloud, device, gatewayId, agent };
-}
-
-function waitForSync(cloud: Cloud, gatewayId: string, sync: 'in-sync' | 'failed', desiredRevision?: number) {
-  return waitFor(`gateway ${gatewayId} ${sync} at revision ${desiredRevision ?? 'any'}`, async () => {
-    const status = await gatewayStatus(cloud, gatewayId);
-    const reached =
-      status.sync === sync && (desiredRevision === undefined || status.desiredRevision === desiredRevision);
-    return reached ? status : null;
-  });
 }
 
 /** Makes a change through the API and returns the new desired revision, checking it went up. */

@@ -14,8 +14,8 @@ import {
   cloudApi,
   events,
   gatewayConfig,
-  gatewayStatus,
   orderGatewayFor,
+  waitForSync as waitForSyncOf,
 } from '../support/cloud.js';
 import { Lab } from '../support/lab.js';
 import { waitFor } from '../support/waitFor.js';
@@ -42,16 +42,9 @@ async function activatedDevice(serialNumber: string) {
   return { broker, cloud, device, gatewayId, agent, aclId: acl.id };
 }
 
-function waitForSync(cloud: Cloud, gatewayId: string, sync: 'in-sync' | 'failed', desiredRevision: number) {
-  return waitFor(
-    `gateway ${gatewayId} ${sync} at revision ${desiredRevision}`,
-    async () => {
-      const status = await gatewayStatus(cloud, gatewayId);
-      return status.sync === sync && status.desiredRevision === desiredRevision ? status : null;
-    },
-    { timeoutMs: 20_000, intervalMs: 50 },
-  );
-}
+/** The sync state at a revision, polled every 50 ms for up to 20 s. */
+const waitForSync = (cloud: Cloud, gatewayId: string, sync: 'in-sync' | 'failed', desiredRevision: number) =>
+  waitForSyncOf(cloud, gatewayId, sync, desiredRevision, { timeoutMs: 20_000, intervalMs: 50 });
 
 /** What the agent booted from disk alone (no broker), then stopped again. */
 async function bootedFromDisk(device: AgentIdentity): Promise<AgentStatus> {

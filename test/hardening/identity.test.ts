@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProof, encodePresence } from '@opensag/proto';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import mqttPacket from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Cloud,
@@ -24,6 +23,7 @@ import {
 import { Lab } from '../support/lab.js';
 import { type BrokerProcess, startBroker } from '../support/processes.js';
 import { sleep, waitFor } from '../support/waitFor.js';
+import { connectPacket } from './rawMqtt.js';
 
 /**
  * Identity attacks against a real broker process: replayed, stale and foreign proofs, two holders
@@ -387,18 +387,7 @@ function rawConnect(
     socket.on('error', () => finish(null));
     socket.on('close', () => finish(null));
     socket.once('data', (data: Buffer) => finish(data[0] === 0x20 && data.length >= 4 ? data[3] : null));
-    socket.write(
-      mqttPacket.generate({
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 4,
-        clean: true,
-        clientId: serialNumber,
-        keepalive: 30,
-        username: serialNumber,
-        password: Buffer.from(password),
-      }),
-    );
+    socket.write(connectPacket({ clientId: serialNumber, username: serialNumber, password }));
   });
 }
 

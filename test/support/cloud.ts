@@ -1,6 +1,7 @@
 import type { CompiledConfigView, GatewayStatus } from '@opensag/broker';
 import type { AgentIdentity } from './agents.js';
 import { api } from './processes.js';
+import { type WaitForOptions, waitFor } from './waitFor.js';
 
 /** An event as `GET /v1/events` lists it. */
 export interface ApiEvent {
@@ -62,6 +63,29 @@ export interface DeviceKey {
 
 export const gatewayStatus = (cloud: Cloud, id: string) =>
   cloud.get<GatewayStatus>(`/v1/gateways/${id}/status`);
+
+/**
+ * Waits until the gateway's sync state is `sync`, at `desiredRevision` when given; returns the
+ * status that showed it.
+ */
+export function waitForSync(
+  cloud: Cloud,
+  gatewayId: string,
+  sync: 'in-sync' | 'failed',
+  desiredRevision?: number,
+  options?: WaitForOptions,
+) {
+  return waitFor(
+    `gateway ${gatewayId} ${sync} at revision ${desiredRevision ?? 'any'}`,
+    async () => {
+      const status = await gatewayStatus(cloud, gatewayId);
+      const reached =
+        status.sync === sync && (desiredRevision === undefined || status.desiredRevision === desiredRevision);
+      return reached ? status : null;
+    },
+    options,
+  );
+}
 
 export const gatewayConfig = (cloud: Cloud, id: string) =>
   cloud.get<CompiledConfigView>(`/v1/gateways/${id}/config`);

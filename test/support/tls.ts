@@ -21,17 +21,22 @@ function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** `openssl req` arguments for a new unencrypted P-256 key written to `keyFile`. */
+const newP256Key = (keyFile: string) => [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  keyFile,
+];
+
 function makeCa(dir: string, name: string, commonName: string): void {
   openssl(dir, [
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
+    ...newP256Key(`${name}.key`),
     '-out',
     `${name}.pem`,
     '-days',
@@ -53,20 +58,7 @@ export function makeTestPki(): TestPki {
   const dir = tempDir('tls');
   makeCa(dir, 'ca', 'OpenSAG test CA');
   makeCa(dir, 'other-ca', 'Some other CA');
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'broker.key',
-    '-out',
-    'broker.csr',
-    '-subj',
-    '/CN=localhost',
-  ]);
+  openssl(dir, ['req', ...newP256Key('broker.key'), '-out', 'broker.csr', '-subj', '/CN=localhost']);
   writeFileSync(
     join(dir, 'broker.ext'),
     [
